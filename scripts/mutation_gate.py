@@ -7,6 +7,7 @@ Usage (from the repository root, with the ``mutation`` extra installed)::
     python scripts/mutation_gate.py --modules units frequency patient validate
     python scripts/mutation_gate.py --fast               # the CI subset (see docs/reliability.md)
     python scripts/mutation_gate.py --report mutation.json --survivors survivors.txt
+    python scripts/mutation_gate.py --modules rules --workdir W --only 'calcidose.rules.x__leaf*'
 
 The tree is copied to a scratch directory first (``--workdir``; default a new temporary
 directory), so mutmut's ``mutants/`` never lands in the checkout and edits made during a run do
@@ -99,10 +100,11 @@ def prepare(work: Path, modules: list[str], tests: list[str] | None) -> None:
     pyproject.write_text(text, encoding="utf-8")
 
 
-def run_mutmut(work: Path, max_children: int, log: Path) -> int:
+def run_mutmut(work: Path, max_children: int, log: Path, only: list[str] | None = None) -> int:
     env = {**os.environ, "HYPOTHESIS_PROFILE": "ci", "CI": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("CALCIDOSE_TABLES", None)
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
+    command += only or []
     with open(log, "w", encoding="utf-8") as out:
         done = subprocess.run(command, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
     return done.returncode
@@ -136,10 +138,21 @@ def score(counts: dict[str, int]) -> tuple[int, int, float | None]:
 
 
 def load_notes() -> dict[str, str]:
+    """Mutant name -> why it survives, from ``[mutant."NAME"]`` tables and ``[[group]]`` lists.
+
+    A group gives one reason for several mutants (``mutants = [...]``), for the same
+    equivalence seen several times in one function.
+    """
     if not NOTES.is_file():
         return {}
     data = tomllib.loads(NOTES.read_text(encoding="utf-8"))
-    return {name: str(entry["why"]) for name, entry in data.get("mutant", {}).items()}
+    notes = {name: str(entry["why"]) for name, entry in data.get("mutant", {}).items()}
+    for group in data.get("group", []):
+        for name in group["mutants"]:
+            if name in notes:
+                raise SystemExit(f"{NOTES.name}: {name} is explained twice")
+            notes[name] = str(group["why"])
+    return notes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,6 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--workdir", type=Path, help="scratch directory (kept)")
     parser.add_argument("--reuse", action="store_true", help="reuse --workdir's mutants/ results")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these mutants (names or globs; with --workdir, the tree is copied over "
+        "the earlier run and only these are run again, for checking new tests against survivors)",
+    )
     parser.add_argument("--report", type=Path, help="write the scores as JSON here")
     parser.add_argument("--survivors", type=Path, help="write the undetected mutants here")
     parser.add_argument("--strict", action="store_true", help="fail on unexplained survivors")
@@ -163,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     if not args.reuse:
         prepare(work, modules, args.tests)
-        code = run_mutmut(work, args.max_children, log)
+        code = run_mutmut(work, args.max_children, log, args.only)
         if code != 0:
             print(f"mutmut run failed (exit {code}); log: {log}", file=sys.stderr)
             print("".join(log.read_text(encoding="utf-8", errors="replace")[-3000:]))
