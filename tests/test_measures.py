@@ -646,3 +646,96 @@ def test_docs_measures_examples_run() -> None:
     namespace: dict[str, Any] = {"__name__": "docs_measures"}
     for block in blocks:
         exec(compile(block, str(DOC), "exec"), namespace)
+
+
+# --- exact refusals and window edges (each pinned against the documented rule) -------------
+# The windows in measures.PLAUSIBLE are inclusive; these tests sit on their edges and read
+# the whole refusal a pharmacist would see.
+
+
+def test_adult_only_formulas_name_themselves_and_the_age() -> None:
+    # Cockcroft-Gault and CKD-EPI 2021 are adult equations (18 years and over).
+    with pytest.raises(MeasureError) as cg:
+        measures.crcl_ml_min(17.0, 60.0, "male", 1.0)
+    assert str(cg.value) == (
+        "Cockcroft-Gault creatinine clearance is defined for adults (18 years and over); age "
+        "17 years is below it. calcidose does not extrapolate it to children"
+    )
+    with pytest.raises(MeasureError) as epi:
+        measures.egfr_2021(17.0, "female", 1.0)
+    assert str(epi.value) == (
+        "The CKD-EPI 2021 eGFR is defined for adults (18 years and over); age "
+        "17 years is below it. calcidose does not extrapolate it to children"
+    )
+
+
+def test_upper_edges_of_the_windows_are_accepted() -> None:
+    # age 130 y (window top): CG = (140 - 130) x 72 / (72 x 1) = 10 mL/min
+    assert measures.crcl_ml_min(130.0, 72.0, "male", 1.0) == pytest.approx(10.0)
+    # weight 500 kg, height 250 cm (both window tops; BMI 500 / 2.5^2 = 80):
+    # Mosteller sqrt(250 x 500 / 3600) = sqrt(34.7222) = 5.8926 m2
+    assert measures.bsa_m2(500.0, 250.0) == pytest.approx(5.8926, abs=1e-4)
+
+
+def test_bmi_window_is_inclusive_at_both_ends() -> None:
+    # 250 kg at 100 cm: BMI 250 / 1.0^2 = 250 kg/m2 (the top); Mosteller sqrt(100 x 250 / 3600)
+    # = sqrt(6.9444) = 2.6352 m2
+    assert measures.bsa_m2(250.0, 100.0) == pytest.approx(2.6352, abs=1e-4)
+    # 12 kg at 200 cm: BMI 12 / 2.0^2 = 3 kg/m2 (the bottom); sqrt(200 x 12 / 3600) = 0.8165 m2
+    assert measures.bsa_m2(12.0, 200.0) == pytest.approx(0.8165, abs=1e-4)
+
+
+def test_bmi_refusal_reads_the_computed_index() -> None:
+    # 300 kg at 100 cm: BMI 300 / 1.0^2 = 300 kg/m2, above the 250 kg/m2 top
+    with pytest.raises(ImplausibleValueError) as raised:
+        measures.check_build(300.0, 100.0)
+    assert str(raised.value) == (
+        "weight 300 kg with height 100 cm gives a body mass index of 300 kg/m2, outside the "
+        "plausible range 3 to 250 kg/m2; check both values and their units"
+    )
+
+
+def test_out_of_window_value_is_shown_as_typed() -> None:
+    # 600 kg is above the 500 kg top; the message shows it in ISMP form (no trailing zero)
+    with pytest.raises(ImplausibleValueError) as raised:
+        measures.bsa_m2(600.0, 170.0)
+    assert str(raised.value) == (
+        "weight 600 kg is outside the plausible range 0.3 to 500 kg; check the value and its unit"
+    )
+    with pytest.raises(ImplausibleValueError) as nan:
+        measures.bsa_m2(math.nan, 170.0)
+    assert str(nan.value).startswith("weight nan kg is outside the plausible range")
+
+
+def test_adjusted_weight_factor_zero_is_the_ideal_weight() -> None:
+    # factor 0 is inside the documented 0-1 range: AdjBW = IBW + 0 x (TBW - IBW) = IBW.
+    # Devine male at 180 cm: 180 / 2.54 = 70.866 in; 50 + 2.3 x 10.866 = 74.99 kg
+    assert measures.adjbw_kg(120.0, 180.0, "male", 0.0) == pytest.approx(74.99, abs=0.01)
+
+
+def test_basis_weight_defaults_to_total_weight() -> None:
+    # no basis given: the total body weight itself, never an ideal or adjusted weight
+    assert measures.basis_weight_kg(120.0, 180.0, "male") == 120.0
+
+
+def test_unknown_formula_lists_the_known_ids() -> None:
+    with pytest.raises(InputError) as raised:
+        measures.formula("boyd")
+    assert str(raised.value) == (
+        "unknown formula 'boyd'; known: mosteller, dubois, devine, adjusted, cockcroft-gault, "
+        "ckd-epi-2021"
+    )
+
+
+def test_devine_refusal_and_its_float_slack() -> None:
+    with pytest.raises(MeasureError) as raised:
+        measures.ibw_kg(150.0, "female")
+    assert str(raised.value) == (
+        "Devine ideal body weight is defined from 5 ft (152.4 cm) up; height 150 cm is below "
+        "it. calcidose does not extrapolate it"
+    )
+    # The domain starts at 152.4 cm less a 1e-9 cm slack, so that a 5 ft height converted
+    # with a rounding error in its last bit is accepted; a height exactly at the slack edge
+    # is accepted too and gives the 5 ft weight (45.5 kg female, 0 in over).
+    edge = measures.DEVINE_MIN_HEIGHT_CM - 1e-9
+    assert measures.ibw_kg(edge, "female") == pytest.approx(45.5)
