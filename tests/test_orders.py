@@ -9,6 +9,7 @@ Every expected number is a hand calculation written beside it from the tables' s
 from __future__ import annotations
 
 import json
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -548,3 +549,47 @@ def test_order_of_medications_never_changes_the_check(
     a = check(*order, Patient(**kw))
     b = check(*order, Patient(**{**kw, "medications": meds}))
     assert a.to_dict() == b.to_dict()
+
+
+ORDER_SCHEMA = json.loads(
+    resources.files("calcidose").joinpath("schemas/order-check.schema.json").read_text("utf-8")
+)
+
+
+def test_published_schema_is_valid_draft_2020_12() -> None:
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(ORDER_SCHEMA)
+
+
+def test_every_verdict_matches_the_published_schema() -> None:
+    """Orders for every drug, several amounts and frequencies, and patients from complete to
+    empty: each JSON output validates, and together they reach all six verdicts."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(ORDER_SCHEMA)
+    patients = [adult(), adult(pregnant=True), Patient()]
+    verdicts: set[str] = set()
+    for drug in sorted(CAT.drugs):
+        for amount in ("1 mg", "100 mg", "20 g"):
+            for frequency in ("daily", "weekly"):
+                for patient in patients:
+                    try:
+                        result = check(drug, amount, frequency, patient)
+                    except calcidose.CalcidoseError:
+                        continue  # e.g. a volume for a drug without a concentration
+                    data = result.to_dict()
+                    errors = [e.message for e in validator.iter_errors(data)]
+                    assert errors == [], (drug, amount, frequency, errors)
+                    assert json.loads(json.dumps(data)) == data
+                    verdicts.add(result.verdict)
+    assert verdicts == set(orders.VERDICTS)
+
+
+def test_schema_refuses_a_misspelt_verdict() -> None:
+    import jsonschema
+
+    data = check("diltiazem", "90 mg", "tid", adult()).to_dict()
+    data["verdict"] = "ok"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, ORDER_SCHEMA)
