@@ -99,23 +99,20 @@ ACCEPTED: Final[dict[str, dict[str, float]]] = {
 }
 
 #: Names pint gives to the units of the whitelist, for pint quantities handed in by callers
-#: (from :data:`calcidose.ureg` or from any other pint registry). Same factors as above.
+#: (from :data:`calcidose.ureg` or from any other pint registry), each mapped to the spelling
+#: of :data:`ACCEPTED` whose factor it takes, so every factor is written once.
+_PINT_SPELLINGS: Final[dict[str, dict[str, str]]] = {
+    "weight": {"kilogram": "kg", "gram": "g", "pound": "lb", "ounce": "oz"},
+    "height": {"centimeter": "cm", "meter": "m", "inch": "in", "foot": "ft"},
+    "age": {"year": "year", "month": "month", "week": "week", "day": "day"},
+    "amount": {"gram": "g", "milligram": "mg", "microgram": "mcg"},
+    "volume": {"milliliter": "mL"},
+    "scr": {"milligram / deciliter": "mg/dL", "micromole / liter": "umol/L"},
+    "crcl": {"milliliter / minute": "mL/min"},
+}
 _PINT_NAMES: Final[dict[str, dict[str, float]]] = {
-    "weight": {"kilogram": 1.0, "gram": 0.001, "pound": LB_KG, "ounce": LB_KG / 16},
-    "height": {"centimeter": 1.0, "meter": 100.0, "inch": 2.54, "foot": 30.48},
-    "age": {
-        "year": 1.0,
-        "month": 1 / 12,
-        "week": 7 / _DAYS_PER_YEAR,
-        "day": 1 / _DAYS_PER_YEAR,
-    },
-    "amount": {"gram": 1000.0, "milligram": 1.0, "microgram": 0.001},
-    "volume": {"milliliter": 1.0},
-    "scr": {
-        "milligram / deciliter": 1.0,
-        "micromole / liter": CREATININE_MG_DL_PER_UMOL_L,
-    },
-    "crcl": {"milliliter / minute": 1.0},
+    kind: {name: ACCEPTED[kind][spelling] for name, spelling in names.items()}
+    for kind, names in _PINT_SPELLINGS.items()
 }
 
 _NUMBER_UNIT = re.compile(r"(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[^\s0-9.,+-][^\s]*)")

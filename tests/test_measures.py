@@ -707,10 +707,12 @@ def test_out_of_window_value_is_shown_as_typed() -> None:
     assert str(nan.value).startswith("weight nan kg is outside the plausible range")
 
 
-def test_adjusted_weight_factor_zero_is_the_ideal_weight() -> None:
+def test_adjusted_weight_factor_ends_give_ideal_and_total_weight() -> None:
     # factor 0 is inside the documented 0-1 range: AdjBW = IBW + 0 x (TBW - IBW) = IBW.
     # Devine male at 180 cm: 180 / 2.54 = 70.866 in; 50 + 2.3 x 10.866 = 74.99 kg
     assert measures.adjbw_kg(120.0, 180.0, "male", 0.0) == pytest.approx(74.99, abs=0.01)
+    # factor 1, the other end: AdjBW = IBW + 1 x (TBW - IBW) = TBW = 120 kg
+    assert measures.adjbw_kg(120.0, 180.0, "male", 1.0) == pytest.approx(120.0)
 
 
 def test_basis_weight_defaults_to_total_weight() -> None:
