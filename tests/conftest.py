@@ -1,4 +1,4 @@
-"""Shared pytest configuration: Hypothesis settings profiles.
+"""Shared pytest configuration: Hypothesis settings profiles, and fresh caches under mutmut.
 
 * ``ci``: derandomized (the same examples every run), 100 examples, no deadline; chosen
   automatically when the ``CI`` environment variable is set.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -25,3 +26,36 @@ settings.register_profile(
     "long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def _under_mutmut() -> bool:
+    return bool(os.environ.get("MUTANT_UNDER_TEST"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_catalog_loaded_before_the_mutant() -> None:
+    """Under mutmut (``MUTANT_UNDER_TEST`` set), load the shipped catalog again per session.
+
+    mutmut runs each mutant's tests in a process forked from one that has already imported the
+    tests and run them once, without the mutant. Whatever calcidose cached there was computed
+    by the original code, so a mutant in that code would never run. Outside mutmut this does
+    nothing.
+    """
+    if _under_mutmut():
+        from calcidose import catalog
+
+        catalog._cached_catalog.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _nothing_compiled_before_the_test() -> None:
+    """Under mutmut, compile regimens and rules again in every test (microseconds each), so
+    that each test that doses or checks runs the compiling code, with the mutant, and is
+    recorded as covering it."""
+    if _under_mutmut():
+        from calcidose import dosing, rules
+
+        dosing._COMPILED.clear()
+        rules._CACHE.clear()
+        rules._NAMES.clear()
+        rules._VIEWS.clear()
