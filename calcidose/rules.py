@@ -159,8 +159,6 @@ class _View:
 
 
 _VIEWS: dict[tuple[int, Patient], _View] = {}
-_EMPTY_SET: Final[frozenset[str]] = frozenset()
-_EMPTY_MAP: Final[dict[str, tuple[str, ...]]] = {}
 _VIEWS_MAX: Final = 64
 
 
@@ -201,8 +199,8 @@ class Context:
         self.order = order
         self.view = view = _view(catalog, patient)
         self.conditions = patient.conditions
-        self.taking_ids = view.taking() if patient.medications else _EMPTY_SET
-        self.class_map = view.by_class() if patient.medications else _EMPTY_MAP
+        self.taking_ids = view.taking()
+        self.class_map = view.by_class()
         self.missing: set[str] = set()
         self.matched: list[str] = []
 
@@ -242,26 +240,24 @@ def _crcl_of(p: Patient) -> tuple[float | None, Step | None, str]:
         return None, None, "crcl or serum creatinine"
     if p.age_years is not None and p.age_years < 18:
         return None, None, "crcl (Cockcroft-Gault is for adults)"
-    absent = [
-        n for n, v in (("age", p.age_years), ("weight", p.weight_kg), ("sex", p.sex)) if v is None
-    ]
-    if absent:
+    age, weight, sex = p.age_years, p.weight_kg, p.sex
+    if age is None or weight is None or sex is None:
+        absent = [n for n, v in (("age", age), ("weight", weight), ("sex", sex)) if v is None]
         return None, None, "crcl or " + ", ".join(absent)
-    assert p.age_years is not None and p.weight_kg is not None and p.sex is not None
     from .measures import crcl_ml_min
 
     try:
-        value = crcl_ml_min(p.age_years, p.weight_kg, p.sex, p.scr_mg_dl)
+        value = crcl_ml_min(age, weight, sex, p.scr_mg_dl)
     except CalcidoseError:  # outside the formula's domain: never extrapolated
         return None, None, "crcl (Cockcroft-Gault does not apply to these values)"
-    female = " x 0.85" if p.sex == "female" else ""
+    female = " x 0.85" if sex == "female" else ""
     step = Step(
         "creatinine clearance",
         "Cockcroft-Gault, total body weight: (140 - {age}) x {weight} / "
         f"(72 x {{scr}}){female} = {{crcl}}",
         (
-            ("age", p.age_years, "a"),
-            ("weight", p.weight_kg, "kg"),
+            ("age", age, "a"),
+            ("weight", weight, "kg"),
             ("scr", p.scr_mg_dl, "mg/dL"),
             ("crcl", value, "mL/min"),
         ),
@@ -344,12 +340,11 @@ def _order_per_day(ctx: Context) -> float | None:
 
 
 class _Flags:
-    __slots__ = ("crcl", "order", "taking")
+    __slots__ = ("crcl", "order")
 
     def __init__(self) -> None:
         self.crcl = False
         self.order = False
-        self.taking = False
 
 
 def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
@@ -359,7 +354,6 @@ def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
         condition = str(value)
         return lambda ctx: condition in ctx.conditions
     if key == "taking":
-        flags.taking = True
         target = str(value)
 
         def taking(ctx: Context) -> Truth:
@@ -370,7 +364,6 @@ def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
 
         return taking
     if key == "taking_class":
-        flags.taking = True
         klass = str(value)
 
         def taking_class(ctx: Context) -> Truth:
@@ -536,10 +529,6 @@ class _Limits:
     def __init__(self, rule: Rule, drug_name: str, weight: float | None) -> None:
         from .dosing import Limit
 
-        self.limits: tuple[Limit, ...] = ()
-        self.conflicts: tuple[Finding, ...] = ()
-        self.steps: tuple[Step, ...] = ()
-        self.text = ""
         limits: list[Limit] = []
         conflicts: list[Finding] = []
         steps: list[Step] = []
@@ -549,8 +538,7 @@ class _Limits:
             code = adj.max.unit
             scaled = _PER_KG.get(code)
             if scaled is not None:
-                if weight is None:
-                    return  # the caller reports the missing weight
+                assert weight is not None  # per-kg limits are built only for a known weight
                 value = adj.max.value * units.UCUM[code].factor * weight
                 shown = (
                     f"{_q(adj.max.value, code)} x {_q(weight, 'kg')} = "
@@ -600,9 +588,9 @@ class _Limits:
                         sources=sources,
                     )
                 )
-        self.limits = tuple(limits)
-        self.conflicts = tuple(conflicts)
-        self.steps = tuple(steps)
+        self.limits: tuple[Limit, ...] = tuple(limits)
+        self.conflicts: tuple[Finding, ...] = tuple(conflicts)
+        self.steps: tuple[Step, ...] = tuple(steps)
         self.text = f" Limit: {'; '.join(texts)}." if texts else ""
 
 
@@ -621,7 +609,6 @@ class _CompiledRule:
         "test",
         "uses_crcl",
         "uses_order",
-        "uses_taking",
     )
 
     def __init__(self, rule: Rule, drug: Drug, catalog_names: Mapping[str, str] | None) -> None:
@@ -630,14 +617,14 @@ class _CompiledRule:
         self.drug_name = drug.name
         self.test = _compile(rule.when, flags)
         self.uses_order = flags.order
-        self.uses_taking = flags.taking
         self.uses_crcl = flags.crcl
         self.names = catalog_names
         self._cannot: dict[frozenset[str], Finding] = {}
         self._triggered: dict[tuple[str, ...], Finding] = {}
         self.per_kg = any(a.max.unit in _PER_KG for a in rule.adjust)
         self._by_weight: dict[float, _Limits] = {}
-        self._static = _Limits(rule, drug.name, None)
+        # per-kg limits depend on the patient's weight: built per weight by limits_for
+        self._static = None if self.per_kg else _Limits(rule, drug.name, None)
 
     def limits_for(self, weight: float | None) -> _Limits | None:
         """The limits for this body weight; None when they are per kg and weight is missing."""
@@ -669,8 +656,8 @@ class _CompiledRule:
 
     def fired(self, matched: list[str], limits: _Limits) -> Finding:
         """The finding of the rule, naming the medications that triggered it."""
-        key = tuple(sorted(set(matched))) if matched else ()
-        found = None if self.per_kg else self._triggered.get(key)
+        key = tuple(sorted(set(matched)))
+        found = self._triggered.get(key)  # per-kg findings are never stored
         if found is None:
             rule = self.rule
             text = rule.message + limits.text + self._separation(key)
