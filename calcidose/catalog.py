@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import cattrs
+import cattrs.v
 
 from .errors import TableError, TableProblem, UnknownDrugError
 from .model import (
@@ -52,6 +53,19 @@ T = TypeVar("T")
 _converter = cattrs.Converter(forbid_extra_keys=True)
 
 
+class _WrongType(TypeError):
+    """A value of the wrong JSON type, raised by the structure hooks below; its message (what
+    was expected, and what was found) is what the table's author reads."""
+
+
+def _format_error(exc: BaseException, kind: type | None) -> str:
+    """cattrs' wording of a structuring error, except that a hook's own message is kept (cattrs
+    would replace it with the bare "invalid value for type, expected float")."""
+    if isinstance(exc, _WrongType):
+        return str(exc)
+    return cattrs.v.format_exception(exc, kind)
+
+
 def _exact(kind: type, name: str) -> Any:
     """A structure hook that accepts only values already of the right JSON type: cattrs would
     otherwise turn "false" into True, 1.5 into 1 and "2" into 2.0."""
@@ -64,7 +78,7 @@ def _exact(kind: type, name: str) -> Any:
         else:
             ok = isinstance(value, kind)
         if not ok:
-            raise TypeError(f"must be {name}, not {type(value).__name__} {value!r}")
+            raise _WrongType(f"must be {name}, not {type(value).__name__} {value!r}")
         return kind(value)
 
     return hook
@@ -72,7 +86,7 @@ def _exact(kind: type, name: str) -> Any:
 
 def _string_list(value: Any, _: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise TypeError(f"must be a list of strings, not {type(value).__name__} {value!r}")
+        raise _WrongType(f"must be a list of strings, not {type(value).__name__} {value!r}")
     return tuple(value)
 
 
@@ -114,7 +128,7 @@ def _structure(
     try:
         return _converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:
-        for message in cattrs.transform_error(exc, path="$"):
+        for message in cattrs.transform_error(exc, path="$", format_exception=_format_error):
             text, _, path = message.rpartition(" @ ")
             problems.append(TableProblem(label, entry, path or "$", text or message))
     except (TypeError, ValueError) as exc:
@@ -264,8 +278,7 @@ def load_catalog(*overlays: str | os.PathLike[str], use_env: bool = True) -> Cat
     from .validate import validate_catalog
 
     problems: list[TableProblem] = []
-    paths: list[Traversable] = [default_tables()]
-    names = ["tables"]
+    roots: list[tuple[Traversable, str]] = [(default_tables(), "tables")]
     extra: list[str | os.PathLike[str]] = list(overlays)
     if use_env and os.environ.get(ENV_VAR):
         extra.extend(p for p in os.environ[ENV_VAR].split(os.pathsep) if p)
@@ -273,9 +286,8 @@ def load_catalog(*overlays: str | os.PathLike[str], use_env: bool = True) -> Cat
         directory = Path(path)
         if not directory.is_dir():
             raise TableError([TableProblem(str(path), "", "", "not a tables directory")])
-        paths.append(directory)
-        names.append(str(directory))
-    layers = [_Layer(p, n, problems) for p, n in zip(paths, names, strict=True)]
+        roots.append((directory, str(directory)))
+    layers = [_Layer(root, name, problems) for root, name in roots]
     vocab: dict[tuple[str, str], str] = {}
     catalog = _combine(layers, problems, vocab)
     if catalog is not None:
@@ -288,7 +300,10 @@ def load_catalog(*overlays: str | os.PathLike[str], use_env: bool = True) -> Cat
 
 def _too_deep_rules(data: Mapping[str, Any]) -> list[tuple[int, str]]:
     """Rules whose predicate nests deeper than validate.MAX_PREDICATE_DEPTH (checked without
-    recursion, so a hostile table cannot exhaust the stack)."""
+    recursion, so a hostile table cannot exhaust the stack).
+
+    Levels are counted as validate counts them: each ``all``/``any`` part and each ``not`` is
+    one level down. These are the only places the JSON Schema's predicate recurses into."""
     from .validate import MAX_PREDICATE_DEPTH
 
     out = []
@@ -300,11 +315,12 @@ def _too_deep_rules(data: Mapping[str, Any]) -> list[tuple[int, str]]:
             if depth > MAX_PREDICATE_DEPTH:
                 out.append((n, f"predicates nest at most {MAX_PREDICATE_DEPTH} levels deep"))
                 break
-            children: list[Any] = []
-            if isinstance(node, Mapping):
-                children = list(node.values())
-            elif isinstance(node, list):
-                children = node
+            if not isinstance(node, Mapping):
+                continue
+            children: list[Any] = [node["not"]] if "not" in node else []
+            for key in ("all", "any"):
+                if isinstance(node.get(key), list):
+                    children.extend(node[key])
             stack.extend((child, depth + 1) for child in children)
     return out
 
@@ -395,34 +411,34 @@ def _labels(layers: Sequence[_Layer]) -> dict[str, str]:
 def _combine(
     layers: Sequence[_Layer],
     problems: list[TableProblem],
-    vocab_labels: dict[tuple[str, str], str] | None = None,
+    vocab_labels: dict[tuple[str, str], str],
 ) -> Catalog | None:
     """Merge the layers into one catalog; ``vocab_labels`` gets (section, id) -> file label."""
-    if vocab_labels is None:
-        vocab_labels = {}
     meta_data: dict[str, Any] | None = None
+    meta_label = layers[0]._label("meta.toml")
     sources: dict[str, Source] = {}
     conditions: dict[str, Condition] = {}
     classes: dict[str, SubstanceClass] = {}
     substances: dict[str, Substance] = {}
     raw_drugs: dict[str, tuple[str, dict[str, Any]]] = {}
-    for n, layer in enumerate(layers):
+    for layer in layers:
         if layer.meta is not None:
             meta_data = {**(meta_data or {}), **layer.meta}
+            meta_label = layer._label("meta.toml")
         sources.update(layer.sources)
         conditions.update(layer.conditions)
         classes.update(layer.classes)
         substances.update(layer.substances)
         for drug_id, (label, data) in layer.drugs.items():
-            if n > 0 and drug_id in raw_drugs:
+            if drug_id in raw_drugs:
                 merged = _overlay_drug(raw_drugs[drug_id][1], data, label, problems)
                 raw_drugs[drug_id] = (label, merged)
             else:
                 raw_drugs[drug_id] = (label, data)
     if meta_data is None:
-        problems.append(TableProblem(layers[0].name + "/meta.toml", "", "", "missing"))
+        problems.append(TableProblem(meta_label, "", "", "missing"))
         return None
-    meta = _structure(meta_data, Meta, layers[0].name + "/meta.toml", "", problems)
+    meta = _structure(meta_data, Meta, meta_label, "", problems)
     drugs: dict[str, Drug] = {}
     for drug_id, (label, data) in sorted(raw_drugs.items()):
         if data.get("id") != drug_id:
@@ -435,7 +451,6 @@ def _combine(
             drugs[drug_id] = drug
     if meta is None:
         return None
-    aliases = _aliases(drugs, substances, problems, _labels(layers))
     for layer in layers:
         for section, entries in (
             ("sources", layer.sources),
@@ -443,9 +458,10 @@ def _combine(
             ("classes", layer.classes),
             ("substances", layer.substances),
         ):
-            file = "substances.toml" if section in ("classes", "substances") else f"{section}.toml"
+            file = "substances.toml" if section == "classes" else f"{section}.toml"
             for key in entries:
                 vocab_labels[(section, key)] = layer._label(file)
+    aliases = _aliases(drugs, substances, problems, _labels(layers), vocab_labels)
     return Catalog(
         meta=meta,
         sources=sources,
@@ -463,8 +479,10 @@ def _aliases(
     substances: Mapping[str, Substance],
     problems: list[TableProblem],
     labels: Mapping[str, str],
+    vocab_labels: Mapping[tuple[str, str], str],
 ) -> dict[str, str]:
-    """Exact names (id, synonyms) -> drug or substance id; a collision is an error."""
+    """Exact names (id, synonyms) -> drug or substance id; a collision is an error, named at
+    the file of the entry that collides (``labels``: drug id -> file, as from _labels)."""
     aliases: dict[str, str] = {}
 
     def add(name: str, target: str, where: str, field: str) -> None:
@@ -475,13 +493,14 @@ def _aliases(
         aliases[name] = target
 
     for drug in drugs.values():
-        add(drug.id, drug.id, labels.get(drug.id, drug.id), "$.id")
+        add(drug.id, drug.id, labels[drug.id], "$.id")
         for n, synonym in enumerate(drug.synonyms):
-            add(synonym, drug.id, labels.get(drug.id, drug.id), f"$.synonyms[{n}]")
+            add(synonym, drug.id, labels[drug.id], f"$.synonyms[{n}]")
     for substance in substances.values():
-        add(substance.id, substance.id, "substances.toml", "$.id")
+        where = vocab_labels[("substances", substance.id)]
+        add(substance.id, substance.id, where, "$.id")
         for n, synonym in enumerate(substance.synonyms):
-            add(synonym, substance.id, "substances.toml", f"$.synonyms[{n}]")
+            add(synonym, substance.id, where, f"$.synonyms[{n}]")
     return aliases
 
 
