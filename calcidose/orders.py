@@ -259,27 +259,30 @@ def parse_route(text: str | None) -> str | None:
     raise OrderError(f"route {text!r} is not recognised; accepted: {', '.join(ROUTE_WORDS)}")
 
 
-def _given_code(value: object, kind: str) -> str:
-    """The UCUM code of the unit the order was written in (for the output)."""
+def _given_code(value: object) -> str:
+    """The UCUM code of the unit the order was written in (for the output).
+
+    Called only after :func:`calcidose.units.parse` accepted ``value``, so its unit is one of
+    the whitelist's; anything else is an error, never a unit guessed for the output.
+    """
     if isinstance(value, str):
         match = re.fullmatch(r"\s*[0-9.]+\s*(\S+)\s*", value)
-        if match is not None and match.group(1) in _AMOUNT_SPELLINGS:
-            return _AMOUNT_SPELLINGS[match.group(1)]
-    elif units.is_quantity(value):
+        found = _AMOUNT_SPELLINGS.get(match.group(1)) if match is not None else None
+    else:
         found = _PINT_SPELLINGS.get(str(getattr(value, "units", "")))
-        if found is not None:
-            return found
-    return "mL" if kind == "volume" else "mg"
+    if found is None:
+        raise OrderError(f"amount {value!r}: the unit it was written in is not recognised")
+    return found
 
 
 def _parse_amount(value: object) -> tuple[float, str, str]:
     """(canonical magnitude, kind ``amount`` (mg) or ``volume`` (mL), UCUM code as given)."""
     try:
-        return units.parse(value, "amount"), "amount", _given_code(value, "amount")
+        return units.parse(value, "amount"), "amount", _given_code(value)
     except UnitError:
         pass
     try:
-        return units.parse(value, "volume"), "volume", _given_code(value, "volume")
+        return units.parse(value, "volume"), "volume", _given_code(value)
     except UnitError:
         raise OrderError(
             f"amount {value!r}: the unit is not accepted; accepted: "
@@ -475,10 +478,9 @@ def _order_fits_range(
 class _Order:
     """The order in canonical units."""
 
-    def __init__(self, amount: float, kind: str, code: str, freq: Frequency) -> None:
+    def __init__(self, amount: float, kind: str, freq: Frequency) -> None:
         self.amount = amount  # mg, or mL for a volume not converted
         self.kind = kind  # amount | volume
-        self.code = code  # unit code for output (g, mg, ug, mL)
         self.freq = freq
         self.converted_mg: float | None = amount if kind == "amount" else None
 
@@ -583,7 +585,7 @@ def check(
         raise OrderError(f"frequency must be text, not {type(frequency).__name__}")
     freq = parse_frequency(frequency)
     route_id = parse_route(route)
-    order = _Order(value, kind, code, freq)
+    order = _Order(value, kind, freq)
     steps: list[Step] = [
         Step(
             "order",
@@ -852,7 +854,7 @@ class _Comparison:
     def _range(self, steps: list[Step], findings: list[Finding]) -> None:
         r, plan, o = self.regimen, self.plan, self.order
         assert r is not None
-        if r.dose is None or plan is None or plan.dose is None:
+        if plan is None or plan.dose is None:  # dose() gives a range only if r.dose has one
             return
         dose = plan.dose
         basis = dose.basis
@@ -864,7 +866,7 @@ class _Comparison:
         more = less = False
         ordered: float | None
         if basis == "per-day":
-            ordered = o.per_day() if (o.daily or o.once) else o.dosing_day()
+            ordered = o.dosing_day()  # the most on any one day (a daily order: its per-day total)
             less = not (o.daily or o.once)
             if less:
                 findings.append(
@@ -885,7 +887,7 @@ class _Comparison:
                     Finding(
                         "major",
                         "weekly-regimen-ordered-daily",
-                        f"{r.title}: {self._name()} is given once a week; this order is "
+                        f"{r.title}: {plan.drug_name} is given once a week; this order is "
                         f"{freq.text}. A weekly dose is never given daily",
                         "Rewrite the order once weekly.",
                         r.sources,
@@ -898,7 +900,6 @@ class _Comparison:
                 return
             ordered, low, high, unit = window
             basis = "per-day"
-            factor = units.UCUM[unit].factor
         else:  # per-administration, per-session
             ordered = (
                 o.converted_mg
@@ -952,9 +953,6 @@ class _Comparison:
         if ordered is None:
             return
         self._compare_plain(ordered, low, high, unit, basis, steps, findings, r, more, less)
-
-    def _name(self) -> str:
-        return self.plan.drug_name if self.plan is not None else "the drug"
 
     def _course_window(
         self,
@@ -1120,7 +1118,7 @@ def _range_text(low: float, high: float, unit: str) -> str:
 def _kind_text(kind: str) -> str:
     if kind.startswith("rule "):
         return f"interaction/renal ({kind[5:]})"
-    return {"label": "label", "policy": "calcidose policy", "regimen": "reported"}.get(kind, kind)
+    return {"policy": "calcidose policy", "regimen": "reported"}.get(kind, kind)  # label: as is
 
 
 def _blocking(drug: Drug, finding: Finding) -> bool:
