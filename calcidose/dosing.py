@@ -73,11 +73,10 @@ class Limit:
 class _Split:
     """One (frequency, product) pair of a regimen, with what rounding needs precomputed."""
 
-    __slots__ = ("form", "freq", "label", "product", "smallest", "sources", "step", "template")
+    __slots__ = ("form", "freq", "label", "smallest", "sources", "step", "template")
 
     def __init__(self, freq: freq_mod.Frequency, product: Product | None) -> None:
         self.freq = freq
-        self.product = product
         self.form = product.form if product is not None else ""
         self.sources = product.sources if product is not None else ()
         self.step: float | None = None
@@ -93,14 +92,14 @@ class _Split:
             self.smallest = min(strengths)
 
 
-#: id(regimen) -> (regimen, its splits, its caps as limits). The regimen is kept so the id
-#: stays valid; catalogs are immutable, so the compiled view never goes stale.
+#: id(regimen) -> (regimen, its splits, its caps as limits). The regimen is kept so its id is
+#: never reused by another object; catalogs are immutable, so the compiled view never goes stale.
 _COMPILED: dict[int, tuple[Regimen, list[_Split], list[Limit]]] = {}
 
 
 def _compiled(regimen: Regimen) -> tuple[list[_Split], list[Limit]]:
     hit = _COMPILED.get(id(regimen))
-    if hit is None or hit[0] is not regimen:
+    if hit is None:
         splits: list[_Split] = []
         for freq_id in regimen.frequencies:
             freq = freq_mod.by_id(freq_id)
@@ -283,20 +282,22 @@ def _round_to_step(
 ) -> float | None:
     """Nearest multiple of ``step`` (half up), not below ``smallest``, never above ``ceiling``.
 
-    Half up is decided in Decimal on the amounts' decimal values; away from a tie (more than
-    1e-9 of a step from .5) the nearest multiple is unambiguous and plain float gives the same
-    answer, so Decimal is used only near a tie.
+    Half up is decided in Decimal on the amounts' decimal values; away from a tie the nearest
+    multiple is unambiguous and plain float gives the same answer, so Decimal is used only near
+    a tie. "Near" is relative to the ratio (1e-9 of it, and at least 1e-9): the float quotient
+    carries a relative error of a few 1e-16, which from a ratio of about 2**23 on exceeds a
+    fixed 1e-9 (8389.5855 mg in 0.001 mg steps is the tie 8389585.5, not 8389585.499999998).
     """
     ratio = amount / step
     fraction = ratio - math.floor(ratio)
-    if abs(fraction - 0.5) > 1e-9:
+    if abs(fraction - 0.5) > 1e-9 * max(1.0, ratio):
         rounded = round(math.floor(ratio + 0.5) * step, 9)
     else:
         step_d = Decimal(repr(step))
         n = (Decimal(repr(amount)) / step_d).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         rounded = float(n * step_d)
     if ceiling is not None:
-        while rounded > ceiling + 1e-9 and rounded - step >= -1e-9:
+        while rounded > ceiling + 1e-9:
             rounded = float(Decimal(repr(rounded)) - Decimal(repr(step)))
     if rounded < smallest - 1e-9:
         return None
@@ -317,6 +318,7 @@ def _administrations(
     """Split a per-day/per-week range per frequency and round to each product's strengths."""
     factor = units.UCUM[out_code].factor
     amount_code = out_code.split("/")[0]
+    amount_factor = units.UCUM[amount_code].factor
     admin_cap = min((lim.value for lim in limits if lim.per == "administration"), default=None)
     out: list[Administration] = []
     splits, _ = _compiled(regimen)
@@ -334,8 +336,8 @@ def _administrations(
                     management="Do not exceed the cap per administration; "
                     "consider a more frequent schedule.",
                     terms=(
-                        ("high", per_high / units.UCUM[amount_code].factor, amount_code),
-                        ("cap", admin_cap / units.UCUM[amount_code].factor, amount_code),
+                        ("high", per_high / amount_factor, amount_code),
+                        ("cap", admin_cap / amount_factor, amount_code),
                     ),
                 )
             )
@@ -353,9 +355,9 @@ def _administrations(
                     split.label,
                     split.template + (", not past the cap" if ceiling else ""),
                     (
-                        ("low", per_low, amount_code),
-                        ("high", per_high, amount_code),
-                        ("step", step, amount_code),
+                        ("low", per_low / amount_factor, amount_code),
+                        ("high", per_high / amount_factor, amount_code),
+                        ("step", step / amount_factor, amount_code),
                     ),
                     sources=split.sources,
                 )
@@ -370,7 +372,7 @@ def _administrations(
                         management="Use another product or frequency; "
                         "do not round up past the range.",
                         sources=split.sources,
-                        terms=(("smallest", split.smallest, amount_code),),
+                        terms=(("smallest", split.smallest / amount_factor, amount_code),),
                     )
                 )
             elif r_low * count < low - 1e-9 or r_high * count > high + 1e-9:
@@ -391,7 +393,6 @@ def _administrations(
                         ),
                     )
                 )
-        amount_factor = units.UCUM[amount_code].factor
         out.append(
             Administration(
                 freq.id,
