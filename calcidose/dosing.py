@@ -273,8 +273,14 @@ def _strictest(
 
 
 def _gcd_step(strengths: list[float]) -> float:
-    micro = [round(s * 1000) for s in strengths]
-    return reduce(math.gcd, micro) / 1000
+    """The largest amount every strength (canonical mg or mL) is a whole multiple of, taken on
+    the strengths' decimal values: 0.25 and 0.5 mcg give 0.25 mcg, 2.5 and 5 mcg 2.5 mcg.
+    (Whole micrograms were assumed before, so a 0.25 mcg strength gave a step of 0.)"""
+    decimals = [Decimal(repr(s)) for s in strengths]
+    places = max(0, *(-int(d.as_tuple().exponent) for d in decimals))
+    scale: int = 10**places
+    whole: int = reduce(math.gcd, (int(d.scaleb(places)) for d in decimals))
+    return whole / scale
 
 
 def _round_to_step(

@@ -900,3 +900,33 @@ def test_weight_scaled_range_in_grams() -> None:
         70,
         "g",
     )
+
+
+# --- the rounding step of strengths below a microgram or between whole micrograms -----------
+
+
+def test_step_of_sub_microgram_strengths_is_their_decimal_gcd() -> None:
+    # 0.25 and 0.5 mcg: gcd 0.25 mcg (whole micrograms were assumed before: a step of 0)
+    # 2.5 and 5 mcg: gcd 2.5 mcg (it was 2 mcg: round(2.5) = 2 by banker's rounding)
+    # 120, 180, 240 mg: gcd 60 mg
+    from calcidose.dosing import _gcd_step
+
+    assert _gcd_step([0.00025, 0.0005]) == pytest.approx(0.00025, rel=1e-12)
+    assert _gcd_step([0.0025, 0.005]) == pytest.approx(0.0025, rel=1e-12)
+    assert _gcd_step([120.0, 180.0, 240.0]) == 60.0
+
+
+def test_quarter_microgram_tablets_round_in_quarter_micrograms() -> None:
+    # 1 to 1.6 mcg/day once daily; 0.25 mcg tablets: 1 mcg = 4 tablets; 1.6 / 0.25 = 6.4,
+    # nearest multiple 6 x 0.25 = 1.5 mcg
+    p = plan(
+        adult(),
+        reg(
+            "mcg",
+            rng("per-day", "fixed", 1, 1.6, "ug/d"),
+            freqs=("once-daily",),
+            products=(product("tablet", ("once-daily",), 0.25, unit="ug"),),
+        ),
+    )
+    (a,) = p.administrations
+    assert (a.unit, a.rounded_low, a.rounded_high, a.step) == ("ug", 1, 1.5, 0.25)
