@@ -20,6 +20,7 @@ to the result.
 from __future__ import annotations
 
 import math
+import weakref
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from typing import Final
@@ -92,9 +93,11 @@ class _Split:
             self.smallest = min(strengths)
 
 
-#: id(regimen) -> (regimen, its splits, its caps as limits). The regimen is kept so its id is
-#: never reused by another object; catalogs are immutable, so the compiled view never goes stale.
-_COMPILED: dict[int, tuple[Regimen, list[_Split], list[Limit]]] = {}
+#: id(regimen) -> (its splits, its caps as limits). An entry leaves when its regimen is garbage
+#: collected (weakref.finalize), so its id is never reused while the entry exists and a process
+#: that loads many catalogs does not keep them all; catalogs are immutable, so a compiled view
+#: never goes stale.
+_COMPILED: dict[int, tuple[list[_Split], list[Limit]]] = {}
 
 
 def _compiled(regimen: Regimen) -> tuple[list[_Split], list[Limit]]:
@@ -107,9 +110,10 @@ def _compiled(regimen: Regimen) -> tuple[list[_Split], list[Limit]]:
                 p for p in regimen.products if freq_id in p.frequencies and p.strengths
             ] or [None]
             splits.extend(_Split(freq, product) for product in products)
-        hit = (regimen, splits, _limits(regimen))
+        hit = (splits, _limits(regimen))
         _COMPILED[id(regimen)] = hit
-    return hit[1], hit[2]
+        weakref.finalize(regimen, _COMPILED.pop, id(regimen), None)
+    return hit
 
 
 def _canonical(value: float, code: str) -> float:

@@ -930,3 +930,18 @@ def test_quarter_microgram_tablets_round_in_quarter_micrograms() -> None:
     )
     (a,) = p.administrations
     assert (a.unit, a.rounded_low, a.rounded_high, a.step) == ("ug", 1, 1.5, 0.25)
+
+
+def test_compiled_regimens_leave_the_cache_with_their_catalog() -> None:
+    import gc
+
+    from calcidose import dosing, rules
+
+    regimen = fixed_day(100, 200)
+    plan(adult(), regimen)
+    key = id(regimen)
+    assert key in dosing._COMPILED
+    del regimen
+    rules._VIEWS.clear()  # the rules' per-patient views (at most 64) hold their catalog
+    gc.collect()
+    assert key not in dosing._COMPILED
