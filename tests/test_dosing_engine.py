@@ -945,3 +945,23 @@ def test_compiled_regimens_leave_the_cache_with_their_catalog() -> None:
     rules._VIEWS.clear()  # the rules' per-patient views (at most 64) hold their catalog
     gc.collect()
     assert key not in dosing._COMPILED
+
+
+def test_a_regimen_collected_after_the_cache_was_emptied_raises_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the finalizer that removes a compiled regimen tolerates an entry already gone
+    import gc
+    import sys
+
+    from calcidose import dosing, rules
+
+    seen: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+    regimen = fixed_day(100, 200)
+    plan(adult(), regimen)
+    dosing._COMPILED.pop(id(regimen))
+    rules._VIEWS.clear()
+    del regimen
+    gc.collect()
+    assert seen == []
