@@ -11,6 +11,7 @@ whole message is the specification.
 from __future__ import annotations
 
 import pytest
+from strategies import _catalog
 
 import calcidose
 from calcidose import Patient
@@ -18,7 +19,6 @@ from calcidose.dosing import _round_to_step
 from calcidose.errors import UnknownRegimenError
 from calcidose.model import Cap, Course, DoseRange, Drug, Population, Product, Regimen, TQuantity
 from calcidose.result import Administration, DosePlan, Finding, Step
-from tests.strategies import _catalog
 
 SRC_DRUG = ("eng-drug",)
 SRC_REGIMEN = ("eng-regimen",)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from strategies import SOURCES, _catalog, q
 
 from calcidose import orders
 from calcidose.errors import OrderError, PatientError
@@ -27,7 +28,6 @@ from calcidose.model import (
 from calcidose.orders import check
 from calcidose.patient import Patient
 from calcidose.result import Finding, Step
-from tests.strategies import SOURCES, _catalog, q
 
 ADULTS = Population("adults", min_age=q(18, "a"))
 CHILDREN = Population("children", max_age=q(18, "a"))

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 import pytest
+from strategies import REF_RULES, SOURCES, _catalog, _vocabulary, q
 
 from calcidose import Patient, check
 from calcidose.model import (
@@ -27,7 +28,6 @@ from calcidose.model import (
 )
 from calcidose.orders import OrderCheck
 from calcidose.result import Finding
-from tests.strategies import REF_RULES, SOURCES, _catalog, _vocabulary, q
 
 # --- the test drug -------------------------------------------------------------------------------
 
