@@ -407,8 +407,18 @@ def test_packaged_tables_win_over_a_checkout(
     assert default_tables() == package / "tables"
 
 
-def test_a_checkout_uses_its_tables_directory() -> None:
-    assert Path(str(default_tables())).resolve() == SHIPPED.resolve()
+def test_a_checkout_uses_its_tables_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an editable install: no tables inside the package, the checkout's tables/ beside it
+    checkout = tmp_path / "checkout"
+    (checkout / "calcidose").mkdir(parents=True)
+    (checkout / "tables").mkdir()
+    monkeypatch.setattr(
+        catalog_module, "resources", SimpleNamespace(files=lambda _: checkout / "calcidose")
+    )
+    monkeypatch.setattr(catalog_module, "__file__", str(checkout / "calcidose" / "catalog.py"))
+    assert default_tables() == checkout / "tables"
 
 
 def test_missing_shipped_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
