@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check a written order against the patient's range, the maxima and the rules",
         description="Check an order: DRUG AMOUNT FREQUENCY, e.g. "
-        "'calcidose check diltiazem \"90 mg\" tid --weight 70kg --age 54y'. "
+        "'calcidose check diltiazem \"90 mg\" tid --weight 70kg --age 54y --sex male'. "
         "Exit codes: 0 within range, 1 contraindicated, above or below range or above a "
         "maximum, 2 bad input, 3 cannot check.",
     )
