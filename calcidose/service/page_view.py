@@ -14,25 +14,18 @@ from typing import Any, Final
 
 from ..model import Catalog
 from ..orders import OrderCheck
+from ..render import _HEADLINE as _STATUS_HEADLINE
+from ..render import _VERDICT_HEADLINE
 from ..result import DosePlan
 from ..units import format_quantity
 
-__all__ = ["HEADLINES", "TONES", "answer_view", "worst_severity"]
+__all__ = ["STATUS_WORDS", "TONES", "VERDICT_WORDS", "answer_view", "headline", "worst_severity"]
 
-#: The words of the headline, by plan status or order verdict/status. A value the page does not
-#: know yet (a newer schema) is shown in capitals as it is, never hidden.
-HEADLINES: Final[dict[str, str]] = {
-    "ok": "OK",
-    "caution": "CAUTION - read the findings before giving",
-    "major": "MAJOR FINDING - do not give until it is resolved",
-    "contraindicated": "CONTRAINDICATED - DO NOT GIVE",
-    "cannot-check": "CANNOT CHECK - information is missing",
-    "not-dosable": "NOT DOSABLE - calcidose has no sourced dose",
-    "within-range": "WITHIN RANGE",
-    "below-range": "BELOW RANGE - below the calcinosis range for this patient",
-    "above-range": "ABOVE RANGE - above the calcinosis range for this patient",
-    "exceeds-maximum": "EXCEEDS MAXIMUM - DO NOT GIVE AS WRITTEN",
-}
+#: The words of the headline: the text view's own (:mod:`calcidose.render`), so the page and the
+#: terminal say the same thing. A value the page does not know (a newer schema) is shown in
+#: capitals as it is, never hidden.
+STATUS_WORDS: Final[Mapping[str, str]] = _STATUS_HEADLINE
+VERDICT_WORDS: Final[Mapping[str, str]] = _VERDICT_HEADLINE
 #: danger (red), warning (amber) or ok (green), by status or verdict.
 TONES: Final[dict[str, str]] = {
     "contraindicated": "danger",
@@ -46,6 +39,7 @@ TONES: Final[dict[str, str]] = {
     "ok": "ok",
     "within-range": "ok",
 }
+_LOUD: Final = ("contraindicated", "major")
 _SEVERITY_ORDER: Final = ("contraindicated", "major", "cannot-check", "moderate", "minor", "info")
 _SEVERITY_WORDS: Final = {
     "contraindicated": "Contraindicated",
@@ -70,15 +64,32 @@ def worst_severity(findings: Sequence[Mapping[str, Any]]) -> str | None:
     return next((s for s in _SEVERITY_ORDER if s in present), None)
 
 
-def _headline(overall: str, worst: str | None) -> tuple[str, str]:
-    """(words, tone): the overall answer, and red whenever a contraindicated or major finding
-    is there, whatever the range says (nothing major reads as safe)."""
-    words = HEADLINES.get(overall, overall.replace("-", " ").upper())
-    tone = TONES.get(overall, "warning")
-    if worst in ("contraindicated", "major") and tone != "danger":
+def _words(words: Mapping[str, str], value: str) -> str:
+    return words.get(value, value.replace("-", " ").upper())
+
+
+def headline(status: str, verdict: str | None, worst: str | None) -> tuple[str, str, str | None]:
+    """(words, tone, range verdict shown under them) of an answer.
+
+    A plan is headed by its status. An order is headed as the text view heads it: by its verdict
+    when that is contraindicated or exceeds-maximum, else by a contraindicated or major overall
+    status (with the range verdict under it), else by its verdict. The tone is red whenever a
+    contraindicated or major finding is there, whatever the range says: nothing major reads as
+    safe.
+    """
+    shown_verdict = None
+    if verdict is None:
+        words, key = _words(STATUS_WORDS, status), status
+    elif verdict not in ("contraindicated", "exceeds-maximum") and status in _LOUD:
+        words, key = _words(STATUS_WORDS, status), status
+        shown_verdict = _words(VERDICT_WORDS, verdict)
+    else:
+        words, key = _words(VERDICT_WORDS, verdict), verdict
+    tone = TONES.get(key, "warning")
+    if (worst in _LOUD or status in _LOUD) and tone != "danger":
         tone = "danger"
-        words += f" - BUT A {worst.upper()} FINDING APPLIES: read it before giving"
-    return words, tone
+        words += f" - BUT A {(worst or status).upper()} FINDING APPLIES: read it before giving"
+    return words, tone, shown_verdict
 
 
 def _q(value: float | None, unit: str | None, ceiling: float | None = None) -> str | None:
@@ -217,15 +228,14 @@ def _order(result: OrderCheck) -> dict[str, Any]:
 def answer_view(result: DosePlan | OrderCheck, catalog: Catalog) -> dict[str, Any]:
     """What the answer section shows, from a DosePlan or an OrderCheck.
 
-    The order's overall ``status`` is the headline when the result has one (schema
-    order-check/2), with the range verdict beside it; otherwise the verdict."""
+    The headline is :func:`headline` of the result's own ``status`` (and ``verdict``)."""
     kind = "check" if isinstance(result, OrderCheck) else "dose"
     data: dict[str, Any] = result.to_dict()
     findings = data.get("findings", [])
     worst = worst_severity(findings)
     verdict = data.get("verdict") if kind == "check" else None
-    overall = data.get("status") or verdict or "cannot-check"
-    words, tone = _headline(overall, worst)
+    overall = data["status"]
+    words, tone, shown_verdict = headline(overall, verdict, worst)
     # a contraindicated answer's arithmetic is shown as what it is: not a dose to give
     blocked = "contraindicated" in (overall, verdict)
     view: dict[str, Any] = {
@@ -233,7 +243,7 @@ def answer_view(result: DosePlan | OrderCheck, catalog: Catalog) -> dict[str, An
         "overall": overall,
         "headline": words,
         "tone": tone,
-        "verdict": HEADLINES.get(verdict, verdict) if verdict and verdict != overall else None,
+        "verdict": shown_verdict,
         "reference_only": blocked,
         "drug_name": data["drug_name"],
         "regimen_title": data.get("regimen_title"),

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from calcidose.service import page as page_module
 from calcidose.service.page_form import MAX_FIELD_CHARS, read_form
-from calcidose.service.page_view import HEADLINES, _headline, worst_severity
+from calcidose.service.page_view import STATUS_WORDS, VERDICT_WORDS, headline, worst_severity
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -224,15 +224,41 @@ def test_an_unknown_medication_is_checked_not_dropped(client: TestClient) -> Non
 
 
 def test_the_headline_is_red_for_a_major_finding_whatever_the_status() -> None:
-    words, tone = _headline("within-range", "major")
-    assert tone == "danger" and words.startswith("WITHIN RANGE") and "MAJOR" in words
-    assert _headline("ok", "info") == ("OK", "ok")
-    # a status the page does not know yet is shown as it is, never hidden
-    assert _headline("new-state", None) == (
-        "NEW STATE",
-        "warning",
+    # an order within range whose findings include a major one: the status leads, in red,
+    # and the range verdict is said under it
+    words, tone, verdict = headline("major", "within-range", "major")
+    assert (words, tone) == (STATUS_WORDS["major"], "danger")
+    assert verdict == VERDICT_WORDS["within-range"]
+    # a cannot-check answer with a major finding: not verified, and still red with the words
+    words, tone, _ = headline("cannot-check", "cannot-check", "major")
+    assert tone == "danger" and "BUT A MAJOR FINDING APPLIES" in words
+    # above a maximum: the verdict leads (as in the text view)
+    assert headline("major", "exceeds-maximum", "major")[:2] == (
+        "EXCEEDS MAXIMUM - DO NOT GIVE AS WRITTEN",
+        "danger",
     )
-    assert HEADLINES["contraindicated"] == "CONTRAINDICATED - DO NOT GIVE"
+    assert headline("ok", None, "info") == ("OK", "ok", None)
+    assert headline("caution", "above-range", "moderate")[1] == "warning"
+    # a status the page does not know yet is shown as it is, never hidden
+    assert headline("new-state", None, None) == ("NEW STATE", "warning", None)
+    assert STATUS_WORDS["contraindicated"] == "CONTRAINDICATED - DO NOT GIVE"
+
+
+def test_major_plan_in_the_page(client: TestClient) -> None:
+    # minocycline 200 mg twice daily is above the US label maximum of 200 mg/day: major
+    r = post(
+        client,
+        drug="minocycline",
+        weight="80 kg",
+        age="60 y",
+        sex="male",
+        amount="200 mg",
+        frequency="bid",
+        action="check",
+    )
+    top = r.text.split('id="headline"')[1].split("</div>")[0]
+    assert "EXCEEDS MAXIMUM" in top
+    assert 'class="headline tone-danger" role="alert"' in r.text
 
 
 def test_worst_severity() -> None:
@@ -259,3 +285,24 @@ def test_any_form_gives_a_page_never_an_exception(pairs: list[tuple[str, str]]) 
     html_text, code = page_module._respond(get_catalog(), pairs)
     assert code in (200, 422)
     assert "<form" in html_text
+
+
+def test_a_major_interaction_is_red_even_within_range(client: TestClient) -> None:
+    # diltiazem with a beta-blocker (US diltiazem labels: additive AV conduction slowing) at
+    # 60 mg tid = 180 mg/day, inside 2 to 4 mg/kg/day x 70 kg = 140 to 280 mg/day
+    r = post(
+        client,
+        drug="diltiazem",
+        weight="70 kg",
+        age="54 y",
+        sex="male",
+        medications="metoprolol",
+        amount="60 mg",
+        frequency="tid",
+        action="check",
+    )
+    top = html.unescape(r.text.split('class="headline')[1].split("</div>")[0])
+    assert top.startswith(' tone-danger"')
+    assert "MAJOR FINDING" in top
+    assert "Range verdict: WITHIN RANGE" in top
+    assert "metoprolol" in top  # the finding's own words are in the headline
