@@ -31,6 +31,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"calcidose: error: {message} (see '{self.prog} --help')\n")
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed version, read from the package metadata only when asked
+    (so building the parser, and ``--help``, do not load importlib.metadata)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version"
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        from . import __version__
+
+        sys.stdout.write(f"calcidose {__version__}\n")
+        parser.exit(0)
+
+
 def _patient_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("patient")
     g.add_argument("--weight", help="body weight with unit: 70kg, 154lb")
@@ -87,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok/caution, 1 contraindicated or out of range, 2 bad input, "
         "3 cannot check or not dosable.",
     )
-    parser.add_argument("--version", action="version", version="calcidose 0.1.0")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("dose", help="the dose plan of a drug for a patient")
@@ -101,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check a written order against the patient's range, the maxima and the rules",
         description="Check an order: DRUG AMOUNT FREQUENCY, e.g. "
-        "'calcidose check diltiazem \"90 mg\" tid --weight 70kg --age 54y'. "
+        "'calcidose check diltiazem \"90 mg\" tid --weight 70kg --age 54y --sex male'. "
         "Exit codes: 0 within range, 1 contraindicated, above or below range or above a "
         "maximum, 2 bad input, 3 cannot check.",
     )
