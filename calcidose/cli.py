@@ -1,7 +1,9 @@
 """The ``calcidose`` command.
 
-Exit codes: 0 ok or caution; 1 contraindicated or out of range; 2 bad input (one line on
-stderr, never a traceback); 3 cannot check, or not dosable (no verdict can be given).
+Exit codes (the overall status, :data:`calcidose.result.EXIT_CODES`): 0 ok or caution; 1 do
+not give as written (contraindicated, a major finding, above a maximum or out of range); 2 bad
+input (one line on stderr, never a traceback); 3 cannot check, or not dosable (not verified).
+A major finding never exits 0.
 
 Only argparse is imported at start-up: the engine, the tables and pint are imported by the
 subcommand that needs them, so ``calcidose --help`` is instant.
@@ -17,18 +19,32 @@ from typing import Any, NoReturn
 
 __all__ = ["build_parser", "main"]
 
-_STATUS_EXIT = {
-    "ok": 0,
-    "caution": 0,
-    "contraindicated": 1,
-    "cannot-check": 3,
-    "not-dosable": 3,
-}
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"calcidose: error: {message} (see '{self.prog} --help')\n")
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed version, read from the package metadata only when asked
+    (so building the parser, and ``--help``, do not load importlib.metadata)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version"
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        from . import __version__
+
+        sys.stdout.write(f"calcidose {__version__}\n")
+        parser.exit(0)
 
 
 def _patient_options(parser: argparse.ArgumentParser) -> None:
@@ -79,10 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="calcidose",
         description="Sourced, unit-aware dose arithmetic and safety checks for the treatments "
         "of calcinosis cutis. It supports, and never replaces, clinical judgement.",
-        epilog="Exit codes: 0 ok/caution, 1 contraindicated or out of range, 2 bad input, "
-        "3 cannot check or not dosable.",
+        epilog="Exit codes: 0 ok/caution, 1 do not give as written (contraindicated, a major "
+        "finding, above a maximum or out of range), 2 bad input, 3 cannot check or not dosable.",
     )
-    parser.add_argument("--version", action="version", version="calcidose 0.1.0")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("dose", help="the dose plan of a drug for a patient")
@@ -96,9 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check a written order against the patient's range, the maxima and the rules",
         description="Check an order: DRUG AMOUNT FREQUENCY, e.g. "
-        "'calcidose check diltiazem \"90 mg\" tid --weight 70kg --age 54y'. "
-        "Exit codes: 0 within range, 1 contraindicated, above or below range or above a "
-        "maximum, 2 bad input, 3 cannot check.",
+        "'calcidose check diltiazem \"90 mg\" tid --weight 70kg --age 54y --sex male'. "
+        "Exit codes: 0 within range with no major finding, 1 contraindicated, a major "
+        "finding, above or below range or above a maximum, 2 bad input, 3 cannot check.",
     )
     p.add_argument("drug", metavar="DRUG")
     p.add_argument(
@@ -221,17 +237,7 @@ def _cmd_dose(args: argparse.Namespace) -> int:
         print(to_json(plan.to_dict()))
     else:
         print(plan_text(plan, catalog))
-    return _STATUS_EXIT[plan.status]
-
-
-_VERDICT_EXIT = {
-    "within-range": 0,
-    "below-range": 1,
-    "above-range": 1,
-    "exceeds-maximum": 1,
-    "contraindicated": 1,
-    "cannot-check": 3,
-}
+    return plan.exit_code
 
 
 def _split_order(words: Sequence[str]) -> tuple[str, str]:
@@ -271,7 +277,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(to_json(result.to_dict()))
     else:
         print(order_text(result, catalog))
-    return _VERDICT_EXIT[result.verdict]
+    return result.exit_code
 
 
 def _cmd_options(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ __all__ = [
     "ROUTES",
     "Cap",
     "Catalog",
+    "ChildbearingWindow",
     "Condition",
     "Course",
     "DoseRange",
@@ -94,13 +95,31 @@ class RoundingPolicy:
 
 
 @attrs.frozen
+class ChildbearingWindow:
+    """``[childbearing_potential]`` of ``tables/meta.toml``: the ages (``min_age`` inclusive,
+    ``max_age`` exclusive, time units) at which a female patient's pregnancy or lactation, when
+    not stated, can change a result. Outside it (and for a male patient) a ``pregnant`` or
+    ``lactating`` predicate is false; inside it, or with age unknown, it is unknown. A product
+    decision of calcidose, tunable by an institution overlay."""
+
+    min_age: TQuantity
+    max_age: TQuantity
+    sources: tuple[str, ...] = ()
+    note: str = ""
+    product_decision: bool = True
+
+
+@attrs.frozen
 class Meta:
-    """``tables/meta.toml``: the version every result carries, and the rounding policy."""
+    """``tables/meta.toml``: the version every result carries, the rounding policy, and the
+    childbearing-potential window the pregnancy and lactation predicates use (None: always
+    asked)."""
 
     tables_version: str
     schema_version: int
     description: str = ""
     rounding: RoundingPolicy = RoundingPolicy()
+    childbearing_potential: ChildbearingWindow | None = None
 
 
 @attrs.frozen

@@ -55,6 +55,7 @@ __all__ = [
     "evaluate",
     "evaluate_predicate",
     "missing_text",
+    "reproductive_state",
     "rule_uses_order",
 ]
 
@@ -191,6 +192,7 @@ class Context:
         "patient",
         "taking_ids",
         "view",
+        "window_used",
     )
 
     def __init__(self, catalog: Catalog, patient: Patient, order: OrderFacts | None = None) -> None:
@@ -203,6 +205,8 @@ class Context:
         self.class_map = view.by_class()
         self.missing: set[str] = set()
         self.matched: list[str] = []
+        #: a pregnancy or lactation leaf was decided by the childbearing-potential window
+        self.window_used = False
 
     def taking(self) -> frozenset[str]:
         """Catalog drug or substance ids the patient takes (exact names, synonyms resolved)."""
@@ -347,6 +351,57 @@ class _Flags:
         self.order = False
 
 
+def _window_of(catalog: Catalog) -> tuple[float, float] | None:
+    """The childbearing-potential window of the tables in years: (from, below), or None."""
+    window = catalog.meta.childbearing_potential
+    if window is None:
+        return None
+    low, high = window.min_age, window.max_age
+    per_year = units.UCUM["a"].factor
+    return (
+        low.value * units.UCUM[low.unit].factor / per_year,
+        high.value * units.UCUM[high.unit].factor / per_year,
+    )
+
+
+def reproductive_state(catalog: Catalog, patient: Patient, key: str) -> tuple[Truth, bool]:
+    """Pregnancy (``key="pregnant"``) or lactation (``"lactating"``) as a rule sees it, and
+    whether the childbearing-potential window decided it.
+
+    A stated flag is the answer. Not stated: false for a male patient; false for a female
+    patient, or one whose sex is not given (both sexes are considered: the male answer is false
+    anyway), whose age is known and outside the window of ``tables/meta.toml``; otherwise
+    unknown (a woman of 30, or a woman whose age is not given).
+    """
+    stated = patient.pregnant if key == "pregnant" else patient.lactating
+    if stated is not None:
+        return stated, False
+    if patient.sex == "male":
+        return False, False
+    window = _window_of(catalog)
+    age = patient.age_years
+    if window is None or age is None or window[0] <= age < window[1]:
+        return None, False
+    return False, True
+
+
+_REPRODUCTIVE_MISSING: Final = {"pregnant": "pregnancy status", "lactating": "lactation status"}
+
+
+def _reproductive_leaf(key: str) -> Predicate:
+    missing = _REPRODUCTIVE_MISSING[key]
+
+    def leaf(ctx: Context) -> Truth:
+        state, by_window = reproductive_state(ctx.catalog, ctx.patient, key)
+        if state is None:
+            ctx.missing.add(missing)
+        elif by_window:
+            ctx.window_used = True
+        return state
+
+    return leaf
+
+
 def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
     if key == "always":
         return _true
@@ -396,24 +451,8 @@ def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
             return (amount <= threshold + 1e-9) if at_most else (amount > threshold + 1e-9)
 
         return order_leaf
-    if key == "pregnant":
-
-        def pregnant(ctx: Context) -> Truth:
-            state = ctx.patient.is_pregnant()
-            if state is None:
-                ctx.missing.add("pregnancy status")
-            return state
-
-        return pregnant
-    if key == "lactating":
-
-        def lactating(ctx: Context) -> Truth:
-            state = ctx.patient.is_lactating()
-            if state is None:
-                ctx.missing.add("lactation status")
-            return state
-
-        return lactating
+    if key in ("pregnant", "lactating"):
+        return _reproductive_leaf(key)
     if key == "sex":
         sex = str(value)
 
@@ -803,4 +842,27 @@ def evaluate(
             outcome.limits.extend(limits.limits)
     if crcl_read and view._crcl is not None and view._crcl[1] is not None:
         outcome.steps.insert(0, view._crcl[1])
+    if ctx.window_used:
+        outcome.steps.append(_window_step(catalog, patient))
     return outcome
+
+
+def _window_step(catalog: Catalog, patient: Patient) -> Step:
+    """The trace of a pregnancy or lactation question not asked: the patient is outside the
+    childbearing-potential window (nothing is skipped silently)."""
+    window = catalog.meta.childbearing_potential
+    assert window is not None and patient.age_years is not None  # only set by the window
+    low, high = window.min_age, window.max_age
+    who = "female patient" if patient.sex == "female" else "patient (sex not given)"
+    return Step(
+        "pregnancy and lactation not asked",
+        f"{who} aged {{age}}, outside the childbearing-potential window {{from}} to under "
+        "{below} (tables/meta.toml, a product decision): pregnancy and lactation, not stated, "
+        "are taken as no",
+        (
+            ("age", patient.age_years, "a"),
+            ("from", low.value, low.unit),
+            ("below", high.value, high.unit),
+        ),
+        sources=window.sources,
+    )

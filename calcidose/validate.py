@@ -197,6 +197,19 @@ class _Checker:
             if substance.id in cat.drugs:
                 self.fail("$.id", "is a catalog drug id; give its classes in the drug file")
 
+    def meta(self) -> None:
+        """The childbearing-potential window: ages, min below max, sourced."""
+        window = self.catalog.meta.childbearing_potential
+        if window is None:
+            return
+        self.file = self.vocab.get(("meta", ""), "meta.toml")
+        self.entry = "childbearing_potential"
+        self.sources(window.sources, "$.childbearing_potential.sources", required=True)
+        low = self.quantity(window.min_age, "$.childbearing_potential.min_age", "time")
+        high = self.quantity(window.max_age, "$.childbearing_potential.max_age", "time")
+        if low is not None and high is not None and low >= high:
+            self.fail("$.childbearing_potential", "min_age must be below max_age")
+
     def classes(self, ids: tuple[str, ...], field: str) -> None:
         for n, klass in enumerate(ids):
             if klass not in self.catalog.classes:
@@ -459,6 +472,7 @@ def validate_catalog(
     vocabulary entry, so every problem names the file it is in."""
     checker = _Checker(catalog, labels, vocab or {})
     checker.vocabularies()
+    checker.meta()
     for drug in catalog.drugs.values():
         checker.drug(drug)
     seen: dict[str, str] = {}

@@ -76,7 +76,10 @@ def test_whole_range_above_cap_is_a_caution() -> None:
     # 2 x 250 = 500 mg/day, already above the 480 mg/day cap
     assert plan.dose is not None
     assert (plan.dose.low, plan.dose.high) == (480, 480)
-    assert plan.status == "caution"
+    # issue 10 section 4: the capped finding is major (low end above the cap), so the status is
+    # major (was caution, which exited 0): nothing major reads as safe
+    assert plan.status == "major"
+    assert plan.exit_code == 1
 
 
 def test_missing_weight_is_cannot_check() -> None:

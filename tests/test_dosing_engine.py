@@ -155,7 +155,7 @@ def test_asked_for_regimen_of_another_population_is_a_major_finding() -> None:
     assert f.message == "regimen child is for under 18 years; this patient is 54 years old"
     assert f.management == "Check that this regimen is intended for this patient."
     assert f.sources == SRC_REGIMEN
-    assert p.status == "caution"
+    assert p.status == "major"  # a major finding: status major (issue 10 section 4)
     assert p.regimen == "child"
 
 
@@ -541,7 +541,7 @@ def test_low_end_above_the_cap_is_major() -> None:
     assert p.dose is not None
     assert (p.dose.low, p.dose.high) == (480, 480)  # both ends brought to the cap
     assert step(p, "apply cap").text() == "range limited to 480 mg/day to 480 mg/day"
-    assert p.status == "caution"
+    assert p.status == "major"  # a major finding: status major (issue 10 section 4)
 
 
 def test_conflicting_caps_apply_the_strictest_and_name_both_sources() -> None:
@@ -629,7 +629,7 @@ def test_low_end_over_the_cap_per_administration_is_major() -> None:
     assert f.message.startswith("three times daily: 150 mg each time exceeds the cap of 100 mg ")
     (a,) = p.administrations
     assert (a.low, a.high) == (100, 100)
-    assert p.status == "caution"
+    assert p.status == "major"  # a major finding: status major (issue 10 section 4)
 
 
 def test_rounding_never_passes_the_daily_cap_divided_per_administration() -> None:

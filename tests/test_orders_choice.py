@@ -824,13 +824,14 @@ def test_json_of_a_checked_order() -> None:
     del d["findings"], d["trace"]
     # 150 mg once daily = 150 mg/day: within 100 to 200 mg/day, under the 300 mg/day label cap
     assert d == {
-        "schema": "calcidose/order-check/1",
+        "schema": "calcidose/order-check/2",
         "drug": "testdrug",
         "drug_name": "testdrug",
         "regimen": "daily",
         "regimen_title": "daily regimen",
         "route": "oral",
         "verdict": "within-range",
+        "status": "ok",  # no finding above info: the overall status is ok
         "order": {
             "amount": {"value": 150, "unit": "mg"},
             "frequency": "once-daily",
