@@ -31,7 +31,7 @@ def client(app: Any) -> TestClient:
 def errors_of(text: str) -> dict[str, str]:
     """Field name -> the refusal shown next to it (the block holding the input or select)."""
     found = {}
-    for match in re.finditer(r'<p class="error" id="e-([a-z]+)">(.*?)</p>', text, re.S):
+    for match in re.finditer(r'<p class="error" id="e-([a-z-]+)">(.*?)</p>', text, re.S):
         found[match.group(1)] = html.unescape(re.sub(r"<[^>]+>", "", match.group(2)))
     return found
 
@@ -306,3 +306,25 @@ def test_a_major_interaction_is_red_even_within_range(client: TestClient) -> Non
     assert "MAJOR FINDING" in top
     assert "Range verdict: WITHIN RANGE" in top
     assert "metoprolol" in top  # the finding's own words are in the headline
+
+
+def test_laboratory_results(client: TestClient) -> None:
+    # rituximab: US label boxed warning, screen for hepatitis B (HBsAg and anti-HBc) before
+    # starting; unstated, the page says it cannot check; stated negative, the screen is done
+    unknown = post(client, drug="rituximab", weight="70 kg", age="50 y", sex="male", action="dose")
+    assert "CANNOT CHECK" in unknown.text.split('id="headline"')[1].split("</h1>")[0]
+    screened = post(
+        client,
+        drug="rituximab",
+        weight="70 kg",
+        age="50 y",
+        sex="male",
+        **{"lab-hbsag": "negative", "lab-anti-hbc": "negative"},
+        action="dose",
+    )
+    top = screened.text.split('id="headline"')[1].split("</h1>")[0]
+    assert "CANNOT CHECK" not in top
+    assert re.search(r'<option value="negative" selected>Negative</option>', screened.text)
+    refused = post(client, drug="rituximab", **{"lab-tb-screen": "maybe"}, action="dose")
+    assert set(errors_of(refused.text)) == {"lab-tb-screen"}
+    assert "'maybe'" in errors_of(refused.text)["lab-tb-screen"]
