@@ -129,6 +129,9 @@ class Condition:
     name: str
     description: str = ""
     sources: tuple[str, ...] = ()
+    #: A renal condition: the creatinine clearance band it implies (CrCl below this, mL/min);
+    #: every renal rule reads it through :mod:`calcidose.renal`.
+    implies_crcl_below: TQuantity | None = None
 
 
 @attrs.frozen
