@@ -328,3 +328,33 @@ def test_laboratory_results(client: TestClient) -> None:
     refused = post(client, drug="rituximab", **{"lab-tb-screen": "maybe"}, action="dose")
     assert set(errors_of(refused.text)) == {"lab-tb-screen"}
     assert "'maybe'" in errors_of(refused.text)["lab-tb-screen"]
+
+
+def test_an_overlay_is_named_and_used(tmp_path: Any) -> None:
+    from fastapi import FastAPI
+
+    from calcidose.catalog import load_catalog
+
+    (tmp_path / "drugs").mkdir()
+    (tmp_path / "drugs" / "diltiazem.toml").write_text(
+        'id = "diltiazem"\n[[regimens]]\nid = "oral-weight-based"\n[[regimens.caps]]\n'
+        'kind = "policy"\nper = "day"\nmax = { value = 300, unit = "mg/d" }\n'
+        'sources = ["calcidose-policy"]\nnote = "institution cap"\n'
+    )
+    catalog = load_catalog(tmp_path, use_env=False)
+    app = FastAPI()
+    app.include_router(page_module.make_router(lambda: catalog))
+    r = TestClient(app).post(
+        "/",
+        data={
+            "drug": "diltiazem",
+            "weight": "100 kg",
+            "age": "54 y",
+            "sex": "male",
+            "action": "dose",
+        },
+    )
+    answer = html.unescape(re.sub(r"<[^>]+>", "", r.text.split('id="answer"')[1].split("<form")[0]))
+    assert f"overlays: {tmp_path}" in answer
+    # 4 mg/kg/day x 100 kg = 400 mg/day, capped at the overlay's 300 mg/day
+    assert "200 mg/day to 300 mg/day (capped at 300 mg/day)" in answer
