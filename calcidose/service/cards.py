@@ -71,20 +71,33 @@ def _sources_md(catalog: Catalog, ids: Iterable[str]) -> list[str]:
     return lines
 
 
-def _detail(catalog: Catalog, result: OrderResult, findings: list[Finding]) -> str:
+def _calculation(result: OrderResult, cache: dict[int, str]) -> str:
+    """The order and its calculation as markdown (written once per order)."""
+    check = result.check
+    if check is None:
+        return ""
+    if id(result) not in cache:
+        parts = [
+            f"*Order:* {check.order_text} ({result.order.resource}); verdict **{check.verdict}**"
+        ]
+        steps = [f"{n}. {s.label}: {s.text()}" for n, s in enumerate(check.trace, 1)]
+        if steps:
+            parts.append("*Calculation:*\n\n" + "\n".join(steps))
+        cache[id(result)] = "\n\n".join(parts)
+    return cache[id(result)]
+
+
+def _detail(
+    catalog: Catalog, result: OrderResult, findings: list[Finding], cache: dict[int, str]
+) -> str:
     parts = []
     for f in findings:
         parts.append(f"**{f.severity}**: {f.message}")
         if f.management:
             parts.append(f"*What to do:* {f.management}")
-    check = result.check
-    if check is not None:
-        parts.append(
-            f"*Order:* {check.order_text} ({result.order.resource}); verdict **{check.verdict}**"
-        )
-        steps = [f"{n}. {s.label}: {s.text()}" for n, s in enumerate(check.trace, 1)]
-        if steps:
-            parts.append("*Calculation:*\n\n" + "\n".join(steps))
+    calculation = _calculation(result, cache)
+    if calculation:
+        parts.append(calculation)
     cited = _sources_md(catalog, dict.fromkeys(s for f in findings for s in f.sources))
     if cited:
         parts.append("*Sources:*\n\n" + "\n".join(cited))
@@ -153,7 +166,7 @@ def _recheck(
     changed = read_order(load_code_maps(), request, {})
     orders = tuple(changed if o.resource == result.order.resource else o for o in record.orders)
     again = FhirRecord(record.patient, record.patient_ref, orders, (), (), record.now)
-    found = [r for r in check_record(again, catalog) if r.order.resource == changed.resource]
+    found = check_record(again, catalog, only=changed.resource)
     return found[0].check if found else None
 
 
@@ -161,6 +174,7 @@ def _order_cards(
     result: OrderResult, outcome: Outcome, catalog: Catalog, source: dict[str, Any]
 ) -> list[dict[str, Any]]:
     cards = []
+    cache: dict[int, str] = {}
     name = result.order.medication
     if result.check is None:
         text = f"calcidose cannot check {name}: {result.error}"
@@ -171,7 +185,7 @@ def _order_cards(
         card = _card(
             f"{(result.check.drug_name if result.check else name)}: {f.message}",
             INDICATOR.get(f.severity, "info"),
-            _detail(catalog, result, [f]),
+            _detail(catalog, result, [f], cache),
             source,
         )
         code = issue_code(f, drug)
@@ -191,7 +205,7 @@ def _order_cards(
                 f"{head}: calcidose could not check everything "
                 f"({len(unknown)} item{'s' * (len(unknown) > 1)})",
                 "info",
-                _detail(catalog, result, unknown),
+                _detail(catalog, result, unknown, cache),
                 source,
             )
         )
