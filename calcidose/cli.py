@@ -55,6 +55,11 @@ def _patient_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sex", choices=("female", "male"))
     g.add_argument("--scr", help="serum creatinine: 1.2mg/dL or 106umol/L")
     g.add_argument("--crcl", help="creatinine clearance: 45mL/min")
+    g.add_argument(
+        "--crcl-weight",
+        choices=("total", "ideal", "adjusted"),
+        help="body weight for Cockcroft-Gault (default: total; adjusted = Bauer, 0.4)",
+    )
     preg = g.add_mutually_exclusive_group()
     preg.add_argument("--pregnant", dest="pregnant", action="store_true", default=None)
     preg.add_argument("--not-pregnant", dest="pregnant", action="store_false")
@@ -262,6 +267,7 @@ def patient_from_args(args: argparse.Namespace) -> Any:
         "sex": args.sex,
         "scr": args.scr,
         "crcl": args.crcl,
+        "crcl_weight": args.crcl_weight,
         "pregnant": args.pregnant,
         "lactating": args.lactating,
         "conditions": args.condition or None,
