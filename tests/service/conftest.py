@@ -32,8 +32,13 @@ class Served:
 
         self.settings = settings
         self.url = settings.base_url
-        config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
-                                log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            lifespan="off",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -84,7 +89,7 @@ class Keys:
         jwks = self.jwks
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -97,13 +102,20 @@ class Keys:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def token(self, aud: str, alg: str = "RS256", iss: str = "https://ehr.example",
-              **claims: Any) -> str:
+    def token(
+        self, aud: str, alg: str = "RS256", iss: str = "https://ehr.example", **claims: Any
+    ) -> str:
         import jwt
 
         now = int(time.time())
-        body: dict[str, Any] = {"iss": iss, "sub": "ehr-client", "aud": aud, "iat": now,
-                                "exp": now + 300, "jti": str(uuid.uuid4())}
+        body: dict[str, Any] = {
+            "iss": iss,
+            "sub": "ehr-client",
+            "aud": aud,
+            "iat": now,
+            "exp": now + 300,
+            "jti": str(uuid.uuid4()),
+        }
         body.update(claims)
         body = {k: v for k, v in body.items() if v is not None}
         key = self.rsa if alg.startswith(("RS", "PS")) else self.ec

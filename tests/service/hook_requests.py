@@ -33,14 +33,22 @@ def prefetch_adult(**extra: Any) -> dict[str, Any]:
     return out
 
 
-def hook_request(hook: str, drafts: list[dict[str, Any]], prefetch: dict[str, Any] | None,
-                 **extra: Any) -> dict[str, Any]:
-    context: dict[str, Any] = {"userId": "Practitioner/example", "patientId": "p1",
-                               "encounterId": "e1", "draftOrders": bundle(*drafts)}
+def hook_request(
+    hook: str, drafts: list[dict[str, Any]], prefetch: dict[str, Any] | None, **extra: Any
+) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "userId": "Practitioner/example",
+        "patientId": "p1",
+        "encounterId": "e1",
+        "draftOrders": bundle(*drafts),
+    }
     if hook == "order-select":
         context["selections"] = [f"MedicationRequest/{drafts[0]['id']}"] if drafts else []
-    out: dict[str, Any] = {"hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
-                           "hook": hook, "context": context}
+    out: dict[str, Any] = {
+        "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
+        "hook": hook,
+        "context": context,
+    }
     if prefetch is not None:
         out["prefetch"] = prefetch
     out.update(extra)

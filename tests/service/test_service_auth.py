@@ -12,9 +12,9 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-import httpx  # noqa: E402
-import jwt  # noqa: E402
-from hook_requests import draft, hook_request, prefetch_adult  # noqa: E402
+import httpx
+import jwt
+from hook_requests import draft, hook_request, prefetch_adult
 
 SIGN = "/cds-services/calcidose-order-sign"
 ISS = "https://ehr.example"
@@ -58,7 +58,9 @@ def test_expired(server: Any, keys: Any) -> None:
 
 def test_issued_in_the_future(server: Any, keys: Any) -> None:
     now = int(time.time())
-    refused(call(server, keys.token(server.url + SIGN, iat=now + 600, exp=now + 900)), "not yet valid")
+    refused(
+        call(server, keys.token(server.url + SIGN, iat=now + 600, exp=now + 900)), "not yet valid"
+    )
 
 
 def test_alg_none(server: Any) -> None:
@@ -74,8 +76,9 @@ def test_alg_none(server: Any) -> None:
 def test_hs256_even_with_the_public_key_as_secret(server: Any, keys: Any) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    pem = keys.rsa.public_key().public_bytes(serialization.Encoding.PEM,
-                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = keys.rsa.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     now = int(time.time())
     claims = {"iss": ISS, "aud": server.url + SIGN, "iat": now, "exp": now + 300, "jti": "h1"}
     # PyJWT refuses to sign HS256 with a PEM key; build the HMAC token by hand
@@ -98,8 +101,9 @@ def test_replayed_jti(server: Any, keys: Any) -> None:
 
 
 def test_unknown_issuer(server: Any, keys: Any) -> None:
-    refused(call(server, keys.token(server.url + SIGN, iss="https://stranger.example")),
-            "not trusted")
+    refused(
+        call(server, keys.token(server.url + SIGN, iss="https://stranger.example")), "not trusted"
+    )
 
 
 def test_signed_by_another_key(server: Any, keys: Any) -> None:

@@ -11,10 +11,10 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-import httpx  # noqa: E402
-from hook_requests import bundle, draft, hook_request, med, prefetch_adult  # noqa: E402
+import httpx
+from hook_requests import bundle, draft, hook_request, med, prefetch_adult
 
-from calcidose.service.hooks import PREFETCH  # noqa: E402
+from calcidose.service.hooks import PREFETCH
 
 SIGN = "/cds-services/calcidose-order-sign"
 SELECT = "/cds-services/calcidose-order-select"
@@ -42,8 +42,11 @@ def test_discovery_lists_both_hooks_with_prefetch(open_server: Any) -> None:
 
 def test_plain_order_gets_no_critical_card(open_server: Any) -> None:
     # diltiazem 90 mg three times daily = 270 mg/day, inside 2-4 mg/kg/day x 70 kg = 140-280
-    r = post(open_server, SIGN, hook_request("order-sign", [draft("d1", "3443", 90, "mg", 3)],
-                                             prefetch_adult()))
+    r = post(
+        open_server,
+        SIGN,
+        hook_request("order-sign", [draft("d1", "3443", 90, "mg", 3)], prefetch_adult()),
+    )
     assert r.status_code == 200
     cards = r.json()["cards"]
     assert all(c["indicator"] != "critical" for c in cards), cards
@@ -51,8 +54,11 @@ def test_plain_order_gets_no_critical_card(open_server: Any) -> None:
 
 def test_above_maximum_is_critical_with_a_checked_suggestion(open_server: Any) -> None:
     # 300 mg three times daily = 900 mg/day: above the 480 mg/day maximum and the 140-280 range
-    r = post(open_server, SIGN, hook_request("order-sign", [draft("d1", "3443", 300, "mg", 3)],
-                                             prefetch_adult()))
+    r = post(
+        open_server,
+        SIGN,
+        hook_request("order-sign", [draft("d1", "3443", 300, "mg", 3)], prefetch_adult()),
+    )
     cards = r.json()["cards"]
     critical = [c for c in cards if c["indicator"] == "critical"]
     assert critical
@@ -73,13 +79,18 @@ def test_above_maximum_is_critical_with_a_checked_suggestion(open_server: Any) -
 
 def test_pddi_colchicine_with_clarithromycin(open_server: Any) -> None:
     # HL7 PDDI IG pattern: a draft order interacting with an active medication
-    prefetch = prefetch_adult(statements=bundle(med("MedicationStatement", "m1", "21212"),
-                                                kind="searchset"))
-    r = post(open_server, SIGN, hook_request("order-sign", [draft("d1", "2683", 0.6, "mg", 2)],
-                                             prefetch))
+    prefetch = prefetch_adult(
+        statements=bundle(med("MedicationStatement", "m1", "21212"), kind="searchset")
+    )
+    r = post(
+        open_server, SIGN, hook_request("order-sign", [draft("d1", "2683", 0.6, "mg", 2)], prefetch)
+    )
     cards = r.json()["cards"]
-    assert any("CYP3A4" in c["summary"] or "CYP3A4" in c["detail"] for c in cards
-               if c["indicator"] == "critical")
+    assert any(
+        "CYP3A4" in c["summary"] or "CYP3A4" in c["detail"]
+        for c in cards
+        if c["indicator"] == "critical"
+    )
     assert any("DRG" in c["detail"] for c in cards)
 
 
@@ -95,8 +106,9 @@ def test_order_select_checks_only_the_selection(open_server: Any) -> None:
 
 
 def test_missing_prefetch_without_fhir_server_is_a_card_not_a_500(open_server: Any) -> None:
-    r = post(open_server, SIGN, hook_request("order-sign", [draft("d1", "3443", 90, "mg", 3)],
-                                             None))
+    r = post(
+        open_server, SIGN, hook_request("order-sign", [draft("d1", "3443", 90, "mg", 3)], None)
+    )
     assert r.status_code == 200
     texts = " ".join(c["summary"] for c in r.json()["cards"])
     assert "did not receive" in texts and "patient" in texts and "weight" in texts
@@ -104,17 +116,23 @@ def test_missing_prefetch_without_fhir_server_is_a_card_not_a_500(open_server: A
 
 def test_missing_prefetch_is_fetched_from_the_fhir_server(open_server: Any, serve: Any) -> None:
     # a tiny FHIR server on 127.0.0.1 answering the prefetch queries with the adult record
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     answers = prefetch_adult()
     seen: list[str] = []
 
     class Fhir(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append(self.headers.get("Authorization", ""))
-            key = next((k for k, t in PREFETCH.items()
-                        if self.path.lstrip("/") == t.replace("{{context.patientId}}", "p1")), None)
+            key = next(
+                (
+                    k
+                    for k, t in PREFETCH.items()
+                    if self.path.lstrip("/") == t.replace("{{context.patientId}}", "p1")
+                ),
+                None,
+            )
             body = json.dumps(answers[key] if key else {}).encode()
             self.send_response(200 if key else 404)
             self.send_header("Content-Type", "application/fhir+json")
@@ -127,11 +145,19 @@ def test_missing_prefetch_is_fetched_from_the_fhir_server(open_server: Any, serv
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Fhir)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        request = hook_request("order-sign", [draft("d1", "3443", 300, "mg", 3)], None,
-                               fhirServer=f"http://127.0.0.1:{httpd.server_address[1]}",
-                               fhirAuthorization={"access_token": "abc", "token_type": "Bearer",
-                                                  "expires_in": 300, "scope": "patient/*.read",
-                                                  "subject": "calcidose"})
+        request = hook_request(
+            "order-sign",
+            [draft("d1", "3443", 300, "mg", 3)],
+            None,
+            fhirServer=f"http://127.0.0.1:{httpd.server_address[1]}",
+            fhirAuthorization={
+                "access_token": "abc",
+                "token_type": "Bearer",
+                "expires_in": 300,
+                "scope": "patient/*.read",
+                "subject": "calcidose",
+            },
+        )
         cards = post(open_server, SIGN, request).json()["cards"]
     finally:
         httpd.shutdown()
@@ -146,16 +172,35 @@ def test_missing_prefetch_is_fetched_from_the_fhir_server(open_server: Any, serv
         (b"not json", "not JSON"),
         (b"[1, 2]", "JSON object"),
         (json.dumps({"hook": "order-sign", "hookInstance": "x"}).encode(), "context"),
-        (json.dumps({"hook": "order-sign", "hookInstance": "x",
-                     "context": {"draftOrders": {"resourceType": "Patient"}}}).encode(),
-         "Bundle"),
-        (json.dumps({"hook": "patient-view", "hookInstance": "x",
-                     "context": {"draftOrders": {"resourceType": "Bundle"}}}).encode(), "hook"),
+        (
+            json.dumps(
+                {
+                    "hook": "order-sign",
+                    "hookInstance": "x",
+                    "context": {"draftOrders": {"resourceType": "Patient"}},
+                }
+            ).encode(),
+            "Bundle",
+        ),
+        (
+            json.dumps(
+                {
+                    "hook": "patient-view",
+                    "hookInstance": "x",
+                    "context": {"draftOrders": {"resourceType": "Bundle"}},
+                }
+            ).encode(),
+            "hook",
+        ),
     ],
 )
 def test_malformed_requests_are_400_json(open_server: Any, body: bytes, words: str) -> None:
-    r = httpx.post(open_server.url + SIGN, content=body, timeout=10,
-                   headers={"Content-Type": "application/json"})
+    r = httpx.post(
+        open_server.url + SIGN,
+        content=body,
+        timeout=10,
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400 and words in r.json()["error"]
 
 
@@ -166,16 +211,22 @@ def test_unknown_service_is_404_json(open_server: Any) -> None:
 
 def test_unreadable_resource_is_a_card(open_server: Any) -> None:
     prefetch = prefetch_adult(weight={"resourceType": "Observation", "status": "final"})
-    r = post(open_server, SIGN, hook_request("order-sign", [draft("d1", "3443", 90, "mg", 3)],
-                                             prefetch))
+    r = post(
+        open_server, SIGN, hook_request("order-sign", [draft("d1", "3443", 90, "mg", 3)], prefetch)
+    )
     assert r.status_code == 200
     assert any("could not read the record" in c["summary"] for c in r.json()["cards"])
 
 
 def test_feedback_is_logged(open_server: Any, caplog: pytest.LogCaptureFixture) -> None:
-    item = {"card": "abc", "outcome": "overridden", "outcomeTimestamp": "2026-12-02T12:00:00Z",
-            "overrideReason": {"reason": {"code": "monitored",
-                                          "system": "urn:calcidose:override-reason"}}}
+    item = {
+        "card": "abc",
+        "outcome": "overridden",
+        "outcomeTimestamp": "2026-12-02T12:00:00Z",
+        "overrideReason": {
+            "reason": {"code": "monitored", "system": "urn:calcidose:override-reason"}
+        },
+    }
     with caplog.at_level(logging.INFO, logger="calcidose.service.feedback"):
         r = post(open_server, SIGN + "/feedback", {"feedback": [item]})
     assert r.status_code == 200
@@ -186,7 +237,9 @@ def test_feedback_is_logged(open_server: Any, caplog: pytest.LogCaptureFixture) 
 
 def test_cors_header_only_for_allowed_origin(serve: Any) -> None:
     server = serve(no_auth=True, cors=("https://sandbox.cds-hooks.org",))
-    ok = httpx.get(server.url + "/cds-services", headers={"Origin": "https://sandbox.cds-hooks.org"})
+    ok = httpx.get(
+        server.url + "/cds-services", headers={"Origin": "https://sandbox.cds-hooks.org"}
+    )
     other = httpx.get(server.url + "/cds-services", headers={"Origin": "https://evil.example"})
     assert ok.headers.get("access-control-allow-origin") == "https://sandbox.cds-hooks.org"
     assert "access-control-allow-origin" not in other.headers
