@@ -243,3 +243,10 @@ def test_cors_header_only_for_allowed_origin(serve: Any) -> None:
     other = httpx.get(server.url + "/cds-services", headers={"Origin": "https://evil.example"})
     assert ok.headers.get("access-control-allow-origin") == "https://sandbox.cds-hooks.org"
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_the_pharmacists_page_is_mounted_at_root(open_server: Any) -> None:
+    pytest.importorskip("calcidose.service.page")
+    r = httpx.get(open_server.url + "/", timeout=10)
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert "Weight" in r.text  # the form's labelled fields (docs/page.md)
