@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from . import units
+from . import safeio, units
 from .errors import CalcidoseError
 from .model import Catalog, Drug, Regimen, Rule
 from .patient import Patient
@@ -732,7 +732,7 @@ def _unknown_ids(catalog: Catalog, patient: Patient) -> list[Finding]:
                 Finding(
                     "cannot-check",
                     "unknown-medication",
-                    f"medication {med!r} is not known to calcidose; its interactions "
+                    f"medication {safeio.shown(med)} is not known to calcidose; its interactions "
                     "cannot be checked",
                     "Check interactions for it by another means, or use its exact id.",
                     missing=(f"medication {med}",),
@@ -744,7 +744,8 @@ def _unknown_ids(catalog: Catalog, patient: Patient) -> list[Finding]:
                 Finding(
                     "cannot-check",
                     "unknown-condition",
-                    f"condition {cond!r} is not known to calcidose; it cannot be checked",
+                    f"condition {safeio.shown(cond)} is not known to calcidose; "
+                    "it cannot be checked",
                     "Check it by another means, or use its exact id (calcidose conditions).",
                     missing=(f"condition {cond}",),
                 )
