@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from .patient import Patient
     from .result import DosePlan, Finding
 
-__version__ = "0.1.0"
-
 __all__ = [
     "CalcidoseError",
     "Catalog",
@@ -85,7 +83,25 @@ _LAZY: dict[str, tuple[str, str]] = {
 }
 
 
+def _version() -> str:
+    """The installed distribution's version (``[project] version`` of pyproject.toml).
+
+    Read from the package metadata, so it is written in one place only. Run from a source tree
+    that was never installed there is no metadata; the version is then ``0+unknown`` (a PEP 440
+    local version that says so) rather than a number that may be wrong.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("calcidose")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     if name == "ureg":
         from .units import get_registry
 
@@ -103,5 +119,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    __version__: str
     ureg: pint.UnitRegistry[Any]
     load_tables = load_catalog
