@@ -461,6 +461,7 @@ def _combine(
             file = "substances.toml" if section == "classes" else f"{section}.toml"
             for key in entries:
                 vocab_labels[(section, key)] = layer._label(file)
+    vocab_labels[("meta", "")] = meta_label
     aliases = _aliases(drugs, substances, problems, _labels(layers), vocab_labels)
     return Catalog(
         meta=meta,

@@ -17,8 +17,10 @@ or hepatic function is impaired, and a ``major`` dose reduction otherwise); the 
 logic makes the contraindication ``cannot-check`` when renal function is unknown while the
 reduction still applies.
 
-Renal predicates use the CrCl given, or one computed by Cockcroft-Gault from serum creatinine
-(total body weight, adults), recorded in the trace.
+Renal predicates (``crcl_below``, ``crcl_at_least``, ``egfr_below``, the ``renal = { ... }``
+band, and ``condition`` on a renal condition such as ``renal-impairment`` or ``hemodialysis``)
+all read one notion of renal function, derived once per patient by :mod:`calcidose.renal` from
+every input (CrCl given, Cockcroft-Gault, eGFR, the conditions); its steps go to the trace.
 
 Order predicates (``order_per_day_at_most``, ``order_per_day_above``) read the written order
 (:class:`OrderFacts`); rules that use them are evaluated only when an order is checked, and their
@@ -37,10 +39,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from . import units
-from .errors import CalcidoseError
+from . import renal, units
 from .model import Catalog, Drug, Regimen, Rule
 from .patient import Patient
+from .renal import RenalFunction
 from .result import Finding, Step
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ __all__ = [
     "evaluate",
     "evaluate_predicate",
     "missing_text",
+    "reproductive_state",
     "rule_uses_order",
 ]
 
@@ -62,7 +65,9 @@ Truth = bool | None
 Predicate = Callable[["Context"], Truth]
 
 #: Predicate leaves that read the order rather than the patient.
-ORDER_LEAVES: Final = frozenset({"order_per_day_at_most", "order_per_day_above"})
+ORDER_LEAVES: Final = frozenset(
+    {"order_per_day_at_most", "order_per_day_above", "order_per_kg_at_most", "order_per_kg_above"}
+)
 
 _DAYS_PER_YEAR: Final = 365.25
 
@@ -77,6 +82,7 @@ _MISSING_TEXT: Final[dict[str, str]] = {
     "lab anti-hbc": "the anti-HBc result (hepatitis B status)",
     "lab tb-screen": "a tuberculosis screening result",
     "ordered amount per day": "the ordered amount per day",
+    "ordered amount per administration": "the ordered amount per administration",
 }
 
 
@@ -116,12 +122,12 @@ class _View:
     """What is derived from one patient for one catalog, computed once and shared by every
     evaluation for that patient (a dose plan, an order check, the options list)."""
 
-    __slots__ = ("_by_class", "_crcl", "_taking", "_unknown", "catalog", "patient")
+    __slots__ = ("_by_class", "_renal", "_taking", "_unknown", "catalog", "patient")
 
     def __init__(self, catalog: Catalog, patient: Patient) -> None:
         self.catalog = catalog
         self.patient = patient
-        self._crcl: tuple[float | None, Step | None, str] | None = None
+        self._renal: RenalFunction | None = None
         self._taking: frozenset[str] | None = None
         self._by_class: dict[str, tuple[str, ...]] | None = None
         self._unknown: tuple[Finding, ...] | None = None
@@ -147,10 +153,10 @@ class _View:
             self._by_class = {k: tuple(v) for k, v in found.items()}
         return self._by_class
 
-    def crcl(self) -> tuple[float | None, Step | None, str]:
-        if self._crcl is None:
-            self._crcl = _crcl_of(self.patient)
-        return self._crcl
+    def renal(self) -> RenalFunction:
+        if self._renal is None:
+            self._renal = renal.derive(self.catalog, self.patient)
+        return self._renal
 
     def unknown(self) -> tuple[Finding, ...]:
         if self._unknown is None:
@@ -189,8 +195,10 @@ class Context:
         "missing",
         "order",
         "patient",
+        "renal_read",
         "taking_ids",
         "view",
+        "window_used",
     )
 
     def __init__(self, catalog: Catalog, patient: Patient, order: OrderFacts | None = None) -> None:
@@ -203,6 +211,9 @@ class Context:
         self.class_map = view.by_class()
         self.missing: set[str] = set()
         self.matched: list[str] = []
+        self.renal_read = False
+        #: a pregnancy or lactation leaf was decided by the childbearing-potential window
+        self.window_used = False
 
     def taking(self) -> frozenset[str]:
         """Catalog drug or substance ids the patient takes (exact names, synonyms resolved)."""
@@ -217,55 +228,19 @@ class Context:
         return set(self.view.by_class())
 
     def crcl(self) -> tuple[float | None, Step | None]:
-        """CrCl in mL/min: given, or Cockcroft-Gault from serum creatinine; None if neither."""
-        value, step, _ = self.view.crcl()
-        return value, step
+        """CrCl in mL/min: given, or Cockcroft-Gault from serum creatinine; None if neither.
+        (Rules read :meth:`renal`, which also counts eGFR and the renal conditions.)"""
+        value, steps, _, _ = renal.crcl_of(self.patient)
+        return value, (steps[0] if steps else None)
 
     def crcl_missing(self) -> str:
         """The name of what is missing when :meth:`crcl` is None."""
-        return self.view.crcl()[2]
+        return renal.crcl_of(self.patient)[3]
 
-
-def _crcl_of(p: Patient) -> tuple[float | None, Step | None, str]:
-    if p.crcl_ml_min is not None:
-        step = Step(
-            "creatinine clearance",
-            "as given: {crcl}",
-            (("crcl", p.crcl_ml_min, "mL/min"),),
-            p.crcl_ml_min,
-            "mL/min",
-        )
-        return p.crcl_ml_min, step, ""
-    if p.scr_mg_dl is None:
-        return None, None, "crcl or serum creatinine"
-    if p.age_years is not None and p.age_years < 18:
-        return None, None, "crcl (Cockcroft-Gault is for adults)"
-    age, weight, sex = p.age_years, p.weight_kg, p.sex
-    if age is None or weight is None or sex is None:
-        absent = [n for n, v in (("age", age), ("weight", weight), ("sex", sex)) if v is None]
-        return None, None, "crcl or " + ", ".join(absent)
-    from .measures import crcl_ml_min
-
-    try:
-        value = crcl_ml_min(age, weight, sex, p.scr_mg_dl)
-    except CalcidoseError:  # outside the formula's domain: never extrapolated
-        return None, None, "crcl (Cockcroft-Gault does not apply to these values)"
-    female = " x 0.85" if sex == "female" else ""
-    step = Step(
-        "creatinine clearance",
-        "Cockcroft-Gault, total body weight: (140 - {age}) x {weight} / "
-        f"(72 x {{scr}}){female} = {{crcl}}",
-        (
-            ("age", age, "a"),
-            ("weight", weight, "kg"),
-            ("scr", p.scr_mg_dl, "mg/dL"),
-            ("crcl", value, "mL/min"),
-        ),
-        value,
-        "mL/min",
-        ("cockcroft-gault-1976",),
-    )
-    return value, step, ""
+    def renal(self) -> RenalFunction:
+        """The patient's renal function (:mod:`calcidose.renal`), derived once."""
+        self.renal_read = True
+        return self.view.renal()
 
 
 # --- compiling predicates ----------------------------------------------------------------------
@@ -308,24 +283,45 @@ def _weight(ctx: Context) -> float | None:
     return ctx.patient.weight_kg
 
 
-def _crcl_value(ctx: Context) -> float | None:
-    return ctx.crcl()[0]
+def _renal_band(bounds: Mapping[str, float], egfr: bool = False) -> Predicate:
+    """A renal band leaf (bounds in mL/min: ``below``, ``at_most``, ``at_least``, ``above``)."""
+    below, at_most = bounds.get("below"), bounds.get("at_most")
+    at_least, above = bounds.get("at_least"), bounds.get("above")
+
+    def band(ctx: Context) -> Truth:
+        state = ctx.renal()
+        value = renal.band_truth(state, below, at_most, at_least, above)
+        if value is None:
+            ctx.missing.add(_egfr_missing(ctx) if egfr and not state.known else state.missing)
+        return value
+
+    return band
 
 
-def _crcl_missing(ctx: Context) -> str:
-    return ctx.crcl_missing()
+_BOUND_KEYS: Final = {
+    "crcl_below": "below",
+    "crcl_at_most": "at_most",
+    "crcl_at_least": "at_least",
+    "crcl_above": "above",
+}
 
 
-def _egfr(ctx: Context) -> float | None:
-    p = ctx.patient
-    if p.scr_mg_dl is None or p.age_years is None or p.sex is None or p.age_years < 18:
-        return None
-    from .measures import egfr_2021
+def _condition(condition: str) -> Predicate:
+    """A ``condition`` leaf; on a renal condition (one that implies a clearance band) it reads
+    the renal notion, so a measured clearance in the band counts as the condition."""
 
-    try:
-        return egfr_2021(p.age_years, p.sex, p.scr_mg_dl)
-    except CalcidoseError:
-        return None
+    def leaf(ctx: Context) -> Truth:
+        entry = ctx.catalog.conditions.get(condition)
+        limit = None if entry is None else entry.implies_crcl_below
+        if limit is None:
+            return condition in ctx.conditions
+        state = ctx.renal()
+        value = renal.band_truth(state, below=_canonical(attrs.asdict(limit)))
+        if value is None:
+            ctx.missing.add(state.missing)
+        return value
+
+    return leaf
 
 
 def _egfr_missing(ctx: Context) -> str:
@@ -339,6 +335,34 @@ def _order_per_day(ctx: Context) -> float | None:
     return None if ctx.order is None else ctx.order.per_day
 
 
+def _order_leaf(key: str, threshold: float) -> Predicate:
+    """An order leaf: the order per day (``order_per_day_*``, mg/d) or per administration per
+    kg of body weight (``order_per_kg_*``, mg/kg), at most / above the threshold."""
+    at_most = key.endswith("_at_most")
+    per_kg = key.startswith("order_per_kg")
+
+    def order_leaf(ctx: Context) -> Truth:
+        if per_kg:
+            amount = None if ctx.order is None else ctx.order.per_administration
+            weight = ctx.patient.weight_kg
+            if amount is None:
+                ctx.missing.add("ordered amount per administration")
+            if weight is None:
+                ctx.missing.add("weight")
+            if amount is None or weight is None:
+                return None
+            amount = amount / weight
+        else:
+            amount = _order_per_day(ctx)
+            if amount is None:
+                ctx.missing.add("ordered amount per day")
+                return None
+        tolerance = 1e-9 * max(1.0, threshold)
+        return (amount <= threshold + tolerance) if at_most else (amount > threshold + tolerance)
+
+    return order_leaf
+
+
 class _Flags:
     __slots__ = ("crcl", "order")
 
@@ -347,12 +371,63 @@ class _Flags:
         self.order = False
 
 
+def _window_of(catalog: Catalog) -> tuple[float, float] | None:
+    """The childbearing-potential window of the tables in years: (from, below), or None."""
+    window = catalog.meta.childbearing_potential
+    if window is None:
+        return None
+    low, high = window.min_age, window.max_age
+    per_year = units.UCUM["a"].factor
+    return (
+        low.value * units.UCUM[low.unit].factor / per_year,
+        high.value * units.UCUM[high.unit].factor / per_year,
+    )
+
+
+def reproductive_state(catalog: Catalog, patient: Patient, key: str) -> tuple[Truth, bool]:
+    """Pregnancy (``key="pregnant"``) or lactation (``"lactating"``) as a rule sees it, and
+    whether the childbearing-potential window decided it.
+
+    A stated flag is the answer. Not stated: false for a male patient; false for a female
+    patient, or one whose sex is not given (both sexes are considered: the male answer is false
+    anyway), whose age is known and outside the window of ``tables/meta.toml``; otherwise
+    unknown (a woman of 30, or a woman whose age is not given).
+    """
+    stated = patient.pregnant if key == "pregnant" else patient.lactating
+    if stated is not None:
+        return stated, False
+    if patient.sex == "male":
+        return False, False
+    window = _window_of(catalog)
+    age = patient.age_years
+    if window is None or age is None or window[0] <= age < window[1]:
+        return None, False
+    return False, True
+
+
+_REPRODUCTIVE_MISSING: Final = {"pregnant": "pregnancy status", "lactating": "lactation status"}
+
+
+def _reproductive_leaf(key: str) -> Predicate:
+    missing = _REPRODUCTIVE_MISSING[key]
+
+    def leaf(ctx: Context) -> Truth:
+        state, by_window = reproductive_state(ctx.catalog, ctx.patient, key)
+        if state is None:
+            ctx.missing.add(missing)
+        elif by_window:
+            ctx.window_used = True
+        return state
+
+    return leaf
+
+
 def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
     if key == "always":
         return _true
     if key == "condition":
-        condition = str(value)
-        return lambda ctx: condition in ctx.conditions
+        flags.crcl = True  # may be a renal condition (known only with the catalog)
+        return _condition(str(value))
     if key == "taking":
         target = str(value)
 
@@ -380,40 +455,18 @@ def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
         return _compare(key == "weight_below", _canonical(value), _weight, _const("weight"))
     if key in ("crcl_below", "crcl_at_least"):
         flags.crcl = True
-        return _compare(key == "crcl_below", _canonical(value), _crcl_value, _crcl_missing)
+        return _renal_band({_BOUND_KEYS[key]: _canonical(value)})
     if key == "egfr_below":
-        return _compare(True, _canonical(value), _egfr, _egfr_missing)
-    if key in ("order_per_day_at_most", "order_per_day_above"):
+        flags.crcl = True
+        return _renal_band({"below": _canonical(value)}, egfr=True)
+    if key == "renal":
+        flags.crcl = True
+        return _renal_band({_BOUND_KEYS[k]: _canonical(q) for k, q in value.items()})
+    if key in ORDER_LEAVES:
         flags.order = True
-        threshold = _canonical(value)
-        at_most = key == "order_per_day_at_most"
-
-        def order_leaf(ctx: Context) -> Truth:
-            amount = _order_per_day(ctx)
-            if amount is None:
-                ctx.missing.add("ordered amount per day")
-                return None
-            return (amount <= threshold + 1e-9) if at_most else (amount > threshold + 1e-9)
-
-        return order_leaf
-    if key == "pregnant":
-
-        def pregnant(ctx: Context) -> Truth:
-            state = ctx.patient.is_pregnant()
-            if state is None:
-                ctx.missing.add("pregnancy status")
-            return state
-
-        return pregnant
-    if key == "lactating":
-
-        def lactating(ctx: Context) -> Truth:
-            state = ctx.patient.is_lactating()
-            if state is None:
-                ctx.missing.add("lactation status")
-            return state
-
-        return lactating
+        return _order_leaf(key, _canonical(value))
+    if key in ("pregnant", "lactating"):
+        return _reproductive_leaf(key)
     if key == "sex":
         sex = str(value)
 
@@ -771,7 +824,6 @@ def evaluate(
     if patient.medications or patient.conditions:
         outcome.findings.extend(view.unknown())
     findings = outcome.findings
-    crcl_read = False
     for compiled in _compiled(catalog, drug, regimen):
         if compiled.uses_order:
             if order is None:
@@ -784,7 +836,6 @@ def evaluate(
         if ctx.matched:
             ctx.matched = []
         truth = compiled.test(ctx)
-        crcl_read = crcl_read or compiled.uses_crcl
         if truth is None:
             target.append(compiled.cannot(ctx.missing))
             continue
@@ -801,6 +852,31 @@ def evaluate(
             outcome.steps.extend(limits.steps)
         if limits.limits:
             outcome.limits.extend(limits.limits)
-    if crcl_read and view._crcl is not None and view._crcl[1] is not None:
-        outcome.steps.insert(0, view._crcl[1])
+    if ctx.renal_read:
+        state = view.renal()
+        outcome.steps[0:0] = state.steps
+        findings.extend(state.findings)
+    if ctx.window_used:
+        outcome.steps.append(_window_step(catalog, patient))
     return outcome
+
+
+def _window_step(catalog: Catalog, patient: Patient) -> Step:
+    """The trace of a pregnancy or lactation question not asked: the patient is outside the
+    childbearing-potential window (nothing is skipped silently)."""
+    window = catalog.meta.childbearing_potential
+    assert window is not None and patient.age_years is not None  # only set by the window
+    low, high = window.min_age, window.max_age
+    who = "female patient" if patient.sex == "female" else "patient (sex not given)"
+    return Step(
+        "pregnancy and lactation not asked",
+        f"{who} aged {{age}}, outside the childbearing-potential window {{from}} to under "
+        "{below} (tables/meta.toml, a product decision): pregnancy and lactation, not stated, "
+        "are taken as no",
+        (
+            ("age", patient.age_years, "a"),
+            ("from", low.value, low.unit),
+            ("below", high.value, high.unit),
+        ),
+        sources=window.sources,
+    )
