@@ -143,8 +143,11 @@ def test_regimen_never_by_amount_when_route_frequency_and_age_tie() -> None:
     assert "the ordered amount is within its range" not in step.formula
     named = check("etidronate", "1000 mg", "daily", seventy(), regimen="oral-high-dose")
     assert (named.regimen, named.verdict) == ("oral-high-dose", "within-range")
-    over = check("etidronate", "1600 mg", "daily", seventy())  # above both ranges
-    assert over.verdict == "above-range"
+    # above both ranges, and above the label maximum of 20 mg/kg/day (x 70 kg = 1400 mg/day,
+    # etidronate US label), a drug cap since issue 10 section 2: exceeds-maximum (was
+    # above-range when only the ranges bounded it)
+    over = check("etidronate", "1600 mg", "daily", seventy())
+    assert over.verdict == "exceeds-maximum"
 
 
 def test_regimen_asked_for() -> None:
