@@ -192,8 +192,23 @@ class Administration:
     rounded_low: float | None
     rounded_high: float | None
     step: float | None
+    #: the rounded amounts as volumes (mL) of a solution measured by volume, else None
+    volume_low: float | None = None
+    volume_high: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        rounded: dict[str, Any] | None = None
+        if self.rounded_low is not None:
+            rounded = {
+                "low": quantity_dict(self.rounded_low, self.unit),
+                "high": quantity_dict(self.rounded_high, self.unit),
+                "step": quantity_dict(self.step, self.unit),
+            }
+            if self.volume_low is not None:
+                rounded["volume"] = {
+                    "low": quantity_dict(self.volume_low, "mL"),
+                    "high": quantity_dict(self.volume_high, "mL"),
+                }
         return {
             "frequency": self.frequency,
             "frequency_text": self.frequency_text,
@@ -202,13 +217,7 @@ class Administration:
                 "low": quantity_dict(self.low, self.unit),
                 "high": quantity_dict(self.high, self.unit),
             },
-            "rounded": None
-            if self.rounded_low is None
-            else {
-                "low": quantity_dict(self.rounded_low, self.unit),
-                "high": quantity_dict(self.rounded_high, self.unit),
-                "step": quantity_dict(self.step, self.unit),
-            },
+            "rounded": rounded,
         }
 
 
