@@ -548,6 +548,14 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         C(age="66 years"),
         C(age="64 years"),
     ),
+    # boxed warning, pre-existing renal insufficiency: the renal-impairment band (below 60)
+    "immune-globulin-renal-insufficiency": (
+        "immune-globulin",
+        None,
+        "major",
+        C(crcl="59 mL/min"),
+        C(crcl="60 mL/min"),
+    ),
     "immune-globulin-boxed-warnings": ("immune-globulin", None, "info", C(), None),
     # --- rituximab (HBsAg positive: major; unknown: cannot-check [S, P])
     "rituximab-hbsag-positive": (
