@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from . import renal, units
+from . import renal, safeio, units
 from .model import Catalog, Drug, Regimen, Rule
 from .patient import Patient
 from .renal import RenalFunction
@@ -785,7 +785,7 @@ def _unknown_ids(catalog: Catalog, patient: Patient) -> list[Finding]:
                 Finding(
                     "cannot-check",
                     "unknown-medication",
-                    f"medication {med!r} is not known to calcidose; its interactions "
+                    f"medication {safeio.shown(med)} is not known to calcidose; its interactions "
                     "cannot be checked",
                     "Check interactions for it by another means, or use its exact id.",
                     missing=(f"medication {med}",),
@@ -797,7 +797,8 @@ def _unknown_ids(catalog: Catalog, patient: Patient) -> list[Finding]:
                 Finding(
                     "cannot-check",
                     "unknown-condition",
-                    f"condition {cond!r} is not known to calcidose; it cannot be checked",
+                    f"condition {safeio.shown(cond)} is not known to calcidose; "
+                    "it cannot be checked",
                     "Check it by another means, or use its exact id (calcidose conditions).",
                     missing=(f"condition {cond}",),
                 )
