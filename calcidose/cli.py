@@ -218,6 +218,31 @@ def build_parser() -> argparse.ArgumentParser:
     _format_option(p)
     p.set_defaults(handler=_cmd_conditions)
 
+    p = sub.add_parser(
+        "serve",
+        help="the CDS Hooks 2.0 service (and the pharmacist's page); needs calcidose[service]",
+        description="Serve CDS Hooks (order-select, order-sign) on HOST:PORT. Every hook call "
+        "needs a bearer JWT of a --trust issuer, unless --no-auth (local testing only). "
+        "See docs/service.md.",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="ISSUER=JWKS_URL",
+        help="an EHR allowed to call: its JWT issuer and the URL of its JWKS (repeatable)",
+    )
+    p.add_argument("--no-auth", action="store_true", help="accept calls without a token (unsafe)")
+    p.add_argument("--cors", action="append", default=[], metavar="ORIGIN")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the base URL EHRs call (JWT aud); default http://HOST:PORT",
+    )
+    p.set_defaults(handler=_cmd_serve)
+
     p = sub.add_parser("tables", help="table tools")
     tsub = p.add_subparsers(dest="tables_command", required=True, parser_class=_Parser)
     v = tsub.add_parser("validate", help="validate our tables, or institution table directories")
@@ -528,6 +553,54 @@ def _code_map_problems(path: str) -> list[Any]:
     catalog = load_catalog(use_env=False) if shipped else load_catalog(directory, use_env=False)
     known = set(catalog.conditions) | set(catalog.aliases)
     return validate_code_maps(directory.joinpath("codes"), known)
+
+
+def serve_settings(args: argparse.Namespace) -> Any:
+    """The service settings from ``calcidose serve`` options (an InputError when malformed)."""
+    from .errors import InputError
+    from .service.settings import Settings
+
+    trust = {}
+    for item in args.trust:
+        issuer, sep, url = item.partition("=")
+        if not sep or not issuer.strip() or not url.strip().startswith(("https://", "http://")):
+            raise InputError(f"--trust {item!r}: write ISSUER=JWKS_URL (an http(s) URL)")
+        trust[issuer.strip()] = url.strip()
+    return Settings(
+        host=args.host,
+        port=args.port,
+        trust=trust,
+        no_auth=args.no_auth,
+        cors=tuple(args.cors),
+        public_url=args.public_url,
+    )
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .errors import InputError
+
+    try:
+        import uvicorn
+
+        from .service.app import create_app
+    except ImportError:
+        raise InputError(
+            "calcidose serve needs the service extra: pip install 'calcidose[service]'"
+        ) from None
+    settings = serve_settings(args)
+    if settings.no_auth:
+        print(
+            "calcidose serve: WARNING: --no-auth: hook calls are accepted WITHOUT authentication; "
+            "use it only on a trusted machine for testing",
+            file=sys.stderr,
+        )
+    elif not settings.trust:
+        print(
+            "calcidose serve: no --trust issuer: every hook call will be refused (401)",
+            file=sys.stderr,
+        )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
