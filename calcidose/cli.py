@@ -1,7 +1,9 @@
 """The ``calcidose`` command.
 
-Exit codes: 0 ok or caution; 1 contraindicated or out of range; 2 bad input (one line on
-stderr, never a traceback); 3 cannot check, or not dosable (no verdict can be given).
+Exit codes (the overall status, :data:`calcidose.result.EXIT_CODES`): 0 ok or caution; 1 do
+not give as written (contraindicated, a major finding, above a maximum or out of range); 2 bad
+input (one line on stderr, never a traceback); 3 cannot check, or not dosable (not verified).
+A major finding never exits 0.
 
 Only argparse is imported at start-up: the engine, the tables and pint are imported by the
 subcommand that needs them, so ``calcidose --help`` is instant.
@@ -16,14 +18,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 __all__ = ["build_parser", "main"]
-
-_STATUS_EXIT = {
-    "ok": 0,
-    "caution": 0,
-    "contraindicated": 1,
-    "cannot-check": 3,
-    "not-dosable": 3,
-}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,6 +55,11 @@ def _patient_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sex", choices=("female", "male"))
     g.add_argument("--scr", help="serum creatinine: 1.2mg/dL or 106umol/L")
     g.add_argument("--crcl", help="creatinine clearance: 45mL/min")
+    g.add_argument(
+        "--crcl-weight",
+        choices=("total", "ideal", "adjusted"),
+        help="body weight for Cockcroft-Gault (default: total; adjusted = Bauer, 0.4)",
+    )
     preg = g.add_mutually_exclusive_group()
     preg.add_argument("--pregnant", dest="pregnant", action="store_true", default=None)
     preg.add_argument("--not-pregnant", dest="pregnant", action="store_false")
@@ -89,6 +88,12 @@ def _patient_options(parser: argparse.ArgumentParser) -> None:
         help="a categorical lab result, e.g. hbsag=negative (repeatable)",
     )
     g.add_argument("--patient", metavar="FILE", help="patient JSON file, or - for stdin")
+    g.add_argument(
+        "--fhir",
+        metavar="FILE",
+        help="a FHIR R4 Bundle (JSON) as the patient source, or - for stdin "
+        "(needs calcidose[service]; see docs/fhir.md)",
+    )
 
 
 def _format_option(parser: argparse.ArgumentParser) -> None:
@@ -101,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="calcidose",
         description="Sourced, unit-aware dose arithmetic and safety checks for the treatments "
         "of calcinosis cutis. It supports, and never replaces, clinical judgement.",
-        epilog="Exit codes: 0 ok/caution, 1 contraindicated or out of range, 2 bad input, "
-        "3 cannot check or not dosable.",
+        epilog="Exit codes: 0 ok/caution, 1 do not give as written (contraindicated, a major "
+        "finding, above a maximum or out of range), 2 bad input, 3 cannot check or not dosable.",
     )
     parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -119,8 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a written order against the patient's range, the maxima and the rules",
         description="Check an order: DRUG AMOUNT FREQUENCY, e.g. "
         "'calcidose check diltiazem \"90 mg\" tid --weight 70kg --age 54y --sex male'. "
-        "Exit codes: 0 within range, 1 contraindicated, above or below range or above a "
-        "maximum, 2 bad input, 3 cannot check.",
+        "Exit codes: 0 within range with no major finding, 1 contraindicated, a major "
+        "finding, above or below range or above a maximum, 2 bad input, 3 cannot check.",
     )
     p.add_argument("drug", metavar="DRUG")
     p.add_argument(
@@ -193,12 +198,38 @@ def _read_patient_file(path: str) -> Any:
         raise PatientError(f"patient file {path} is not valid JSON: {exc}") from None
 
 
+def _fhir_patient(path: str) -> dict[str, Any]:
+    """The patient of a FHIR Bundle file as patient JSON; what was read (and its date) goes to
+    stderr, one line each."""
+    from .errors import PatientError
+
+    try:
+        import fhir.resources  # noqa: F401  (the extra this option needs)
+    except ImportError:
+        raise PatientError(
+            "--fhir needs the service extra: pip install 'calcidose[service]'"
+        ) from None
+    from .io.fhir import read_bundle
+
+    record = read_bundle(_read_patient_file(path))
+    for line in record.notes():
+        print(f"fhir: {line}", file=sys.stderr)
+    for finding in record.findings:
+        print(f"fhir: {finding.severity}: {finding.message}", file=sys.stderr)
+    data: dict[str, Any] = record.patient.to_dict()
+    return data
+
+
 def patient_from_args(args: argparse.Namespace) -> Any:
     """A Patient from the options and ``--patient`` file (a value given twice is an error)."""
     from .errors import PatientError
     from .patient import Patient
 
     data: dict[str, Any] = {}
+    if args.patient and getattr(args, "fhir", None):
+        raise PatientError("give the patient by --patient or by --fhir, not both")
+    if getattr(args, "fhir", None):
+        data = _fhir_patient(args.fhir)
     if args.patient:
         loaded = _read_patient_file(args.patient)
         if not isinstance(loaded, dict):
@@ -211,6 +242,7 @@ def patient_from_args(args: argparse.Namespace) -> Any:
         "sex": args.sex,
         "scr": args.scr,
         "crcl": args.crcl,
+        "crcl_weight": args.crcl_weight,
         "pregnant": args.pregnant,
         "lactating": args.lactating,
         "conditions": args.condition or None,
@@ -227,7 +259,9 @@ def patient_from_args(args: argparse.Namespace) -> Any:
         if value is None:
             continue
         if key in data:
-            raise PatientError(f"{key} is given both in the patient file and as an option")
+            raise PatientError(
+                f"{key} is given both in the patient file (or FHIR record) and as an option"
+            )
         data[key] = value
     return Patient.from_dict(data)
 
@@ -243,17 +277,7 @@ def _cmd_dose(args: argparse.Namespace) -> int:
         print(to_json(plan.to_dict()))
     else:
         print(plan_text(plan, catalog))
-    return _STATUS_EXIT[plan.status]
-
-
-_VERDICT_EXIT = {
-    "within-range": 0,
-    "below-range": 1,
-    "above-range": 1,
-    "exceeds-maximum": 1,
-    "contraindicated": 1,
-    "cannot-check": 3,
-}
+    return plan.exit_code
 
 
 def _split_order(words: Sequence[str]) -> tuple[str, str]:
@@ -293,7 +317,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(to_json(result.to_dict()))
     else:
         print(order_text(result, catalog))
-    return _VERDICT_EXIT[result.verdict]
+    return result.exit_code
 
 
 def _cmd_options(args: argparse.Namespace) -> int:
@@ -381,6 +405,23 @@ def _cmd_conditions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _code_map_problems(path: str) -> list[Any]:
+    """The FHIR code maps (``codes/`` of a tables directory), their ``maps_to`` checked against
+    the ids of the catalog the directory gives (shipped tables merged under an overlay)."""
+    from pathlib import Path
+
+    from .catalog import default_tables, load_catalog
+    from .io.fhir.codes import validate_code_maps
+
+    directory = Path(path)
+    shipped = Path(str(default_tables())).resolve() == directory.resolve()
+    if not directory.joinpath("codes").is_dir() and not shipped:
+        return []  # an institution's tables need not carry code maps
+    catalog = load_catalog(use_env=False) if shipped else load_catalog(directory, use_env=False)
+    known = set(catalog.conditions) | set(catalog.aliases)
+    return validate_code_maps(directory.joinpath("codes"), known)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .catalog import default_tables, validate_directory
     from .render import to_json
@@ -388,7 +429,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     targets = args.paths or [str(default_tables())]
     problems = []
     for path in targets:
-        problems.extend(validate_directory(path))
+        found = validate_directory(path)
+        problems.extend(found)
+        if not found:
+            problems.extend(_code_map_problems(path))
     if args.format == "json":
         print(
             to_json(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import reduce
 from typing import Final
 
@@ -41,6 +41,7 @@ from .result import (
     Step,
     status_of,
 )
+from .rounding import Practical, practical_amounts
 
 __all__ = ["Limit", "dose", "require_regimen", "select_regimen"]
 
@@ -71,26 +72,59 @@ class Limit:
         self.note = note
 
 
+#: Routes whose product strengths are container sizes (vials), not amounts given whole.
+_PARENTERAL: Final = frozenset({"intravenous", "subcutaneous", "intralesional"})
+
+
 class _Split:
-    """One (frequency, product) pair of a regimen, with what rounding needs precomputed."""
+    """One (frequency, product) pair of a regimen, with what rounding needs precomputed.
 
-    __slots__ = ("form", "freq", "label", "smallest", "sources", "step", "template")
+    ``measure`` says how the product gives an amount: ``strengths`` (whole tablets, capsules or,
+    when the regimen says so, whole vials), ``volume`` (a solution measured to ``volume_step``
+    mL of its concentration: the step is that volume's amount), ``vials-not-rounded`` (a
+    parenteral product with strengths but no measurable volume: never rounded to whole vials)
+    or ``none`` (nothing to round to).
+    """
 
-    def __init__(self, freq: freq_mod.Frequency, product: Product | None) -> None:
+    __slots__ = (
+        "concentration",
+        "form",
+        "freq",
+        "label",
+        "measure",
+        "smallest",
+        "sources",
+        "step",
+    )
+
+    def __init__(self, freq: freq_mod.Frequency, product: Product | None, route: str) -> None:
         self.freq = freq
         self.form = product.form if product is not None else ""
         self.sources = product.sources if product is not None else ()
         self.step: float | None = None
         self.smallest = 0.0
+        self.concentration: float | None = None
+        self.measure = "none"
         self.label = f"round to {self.form} strengths"
-        self.template = (
-            f"{freq.text}: {{low}} to {{high}} per administration, rounded half up "
-            "to multiples of {step}"
-        )
-        if product is not None and product.strengths:
+        if product is None:
+            return
+        conc = product.concentration
+        if product.volume_step is not None and conc is not None and conc.unit == "mg/mL":
+            self.concentration = _canonical(conc.value, conc.unit)
+            volume = _canonical(product.volume_step.value, product.volume_step.unit)
+            self.step = self.smallest = float(
+                Decimal(repr(volume)) * Decimal(repr(self.concentration))
+            )
+            self.measure = "volume"
+            self.label = f"measure {self.form} by volume"
+        elif product.strengths and (route not in _PARENTERAL or product.whole_vials):
             strengths = [_canonical(s.value, s.unit) for s in product.strengths]
             self.step = _gcd_step(strengths)
             self.smallest = min(strengths)
+            self.measure = "strengths"
+        elif product.strengths:
+            self.measure = "vials-not-rounded"
+            self.label = f"{self.form}: not rounded to whole vials"
 
 
 #: id(regimen) -> (its splits, its caps as limits). An entry leaves when its regimen is garbage
@@ -107,9 +141,11 @@ def _compiled(regimen: Regimen) -> tuple[list[_Split], list[Limit]]:
         for freq_id in regimen.frequencies:
             freq = freq_mod.by_id(freq_id)
             products: list[Product | None] = [
-                p for p in regimen.products if freq_id in p.frequencies and p.strengths
+                p
+                for p in regimen.products
+                if freq_id in p.frequencies and (p.strengths or p.volume_step is not None)
             ] or [None]
-            splits.extend(_Split(freq, product) for product in products)
+            splits.extend(_Split(freq, product, regimen.route) for product in products)
         hit = (splits, _limits(regimen))
         _COMPILED[id(regimen)] = hit
         weakref.finalize(regimen, _COMPILED.pop, id(regimen), None)
@@ -287,31 +323,107 @@ def _gcd_step(strengths: list[float]) -> float:
     return whole / scale
 
 
-def _round_to_step(
-    amount: float, step: float, smallest: float, ceiling: float | None
-) -> float | None:
-    """Nearest multiple of ``step`` (half up), not below ``smallest``, never above ``ceiling``.
+class _Rules:
+    """What rounding needs from the catalog and the drug: the tolerance for a single value
+    (a fraction), its sources, and whether rounding up is allowed (not for a
+    narrow-therapeutic-index drug)."""
 
-    Half up is decided in Decimal on the amounts' decimal values; away from a tie the nearest
-    multiple is unambiguous and plain float gives the same answer, so Decimal is used only near
-    a tie. "Near" is relative to the ratio (1e-9 of it, and at least 1e-9): the float quotient
-    carries a relative error of a few 1e-16, which from a ratio of about 2**23 on exceeds a
-    fixed 1e-9 (8389.5855 mg in 0.001 mg steps is the tie 8389585.5, not 8389585.499999998).
-    """
-    ratio = amount / step
-    fraction = ratio - math.floor(ratio)
-    if abs(fraction - 0.5) > 1e-9 * max(1.0, ratio):
-        rounded = round(math.floor(ratio + 0.5) * step, 9)
+    __slots__ = ("allow_up", "sources", "tolerance")
+
+    def __init__(self, catalog: Catalog, drug: Drug) -> None:
+        policy = catalog.meta.rounding
+        self.tolerance = policy.tolerance
+        self.sources = policy.sources
+        self.allow_up = not drug.narrow_therapeutic_index
+
+
+def _method(split: _Split) -> str:
+    if split.measure == "volume":
+        return "measured in {volume} steps of {conc} ({step} each)"
+    return "multiples of {step}"
+
+
+def _rounding_step(
+    split: _Split,
+    practical: Practical,
+    per: tuple[float, float],
+    ceiling: float | None,
+    rules: _Rules,
+    code: str,
+) -> Step:
+    """The trace step of one rounding: the exact amounts, the method, the result."""
+    f = units.UCUM[code].factor
+    assert split.step is not None
+    terms: list[tuple[str, float, str]] = [
+        ("low", per[0] / f, code),
+        ("high", per[1] / f, code),
+        ("step", split.step / f, code),
+    ]
+    if split.concentration is not None:
+        terms += [
+            ("volume", split.step / split.concentration, "mL"),
+            ("conc", split.concentration, "mg/mL"),
+        ]
+    single = practical.outcome == "nearest" or per[1] - per[0] <= 1e-9 * max(1.0, per[1])
+    amounts = "{high} per administration" if single else "{low} to {high} per administration"
+    if single:
+        how = f"the nearest of the {_method(split)} within {rules.tolerance:.0%}"
+        how += "" if rules.allow_up else ", never up (narrow therapeutic index)"
     else:
-        step_d = Decimal(repr(step))
-        n = (Decimal(repr(amount)) / step_d).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-        rounded = float(n * step_d)
-    if ceiling is not None:
-        while rounded > ceiling + 1e-9:
-            rounded = float(Decimal(repr(rounded)) - Decimal(repr(step)))
-    if rounded < smallest - 1e-9:
-        return None
-    return rounded
+        how = f"rounded inward to {_method(split)}"
+    how += ", not past the cap" if ceiling is not None else ""
+    if practical.low is None or practical.high is None:
+        result = f"none ({practical.reason})"
+    elif practical.outcome == "nearest":
+        change = (practical.high - per[1]) / per[1]
+        sign = "+" if change > 0 else "-"
+        shown = units.format_number(abs(change) * 100)
+        result = "{r_high}" + (f" ({sign}{shown}%)" if shown != "0" else " (exact)")
+        terms.append(("r_high", practical.high / f, code))
+    else:
+        result = "{r_low} to {r_high}" if practical.low != practical.high else "{r_high}"
+        terms += [("r_low", practical.low / f, code), ("r_high", practical.high / f, code)]
+    return Step(
+        split.label,
+        f"{split.freq.text}: {amounts}, {how}: {result}",
+        tuple(terms),
+        sources=split.sources + (rules.sources if single or split.measure == "volume" else ()),
+    )
+
+
+def _no_practical(
+    split: _Split, practical: Practical, per: tuple[float, float], code: str
+) -> Finding:
+    """The finding when no practical amount fits: what was asked, what is nearest, why."""
+    f = units.UCUM[code].factor
+    if per[1] < split.smallest - 1e-9 * max(1.0, split.smallest):
+        return Finding(
+            "info",
+            "below-smallest-strength",
+            message=f"{split.freq.text} with {split.form}: the computed amount per "
+            "administration is below the smallest strength ({smallest})",
+            management="Use another product or frequency; do not round up past the range.",
+            sources=split.sources,
+            terms=(("smallest", split.smallest / f, code),),
+        )
+    nearest = [v for v in (practical.below, practical.above) if v is not None]
+    near = ""
+    terms: list[tuple[str, float, str]] = [("low", per[0] / f, code), ("high", per[1] / f, code)]
+    for n, value in enumerate(nearest):
+        terms.append((f"n{n}", value / f, code))
+    if nearest:
+        near = "; the nearest are " + " and ".join(f"{{n{n}}}" for n in range(len(nearest)))
+    exact = "{high}" if per[1] - per[0] <= 1e-9 * max(1.0, per[1]) else "{low} to {high}"
+    return Finding(
+        "info",
+        "no-practical-amount",
+        message=f"{split.freq.text} with {split.form}: no practical amount for the exact "
+        f"{exact} per administration: {practical.reason}{near}",
+        management="Do not round past the range: give the exact amount another way (another "
+        "product, strength or frequency) or ask the prescriber.",
+        sources=split.sources,
+        terms=tuple(terms),
+    )
 
 
 def _administrations(
@@ -322,11 +434,12 @@ def _administrations(
     out_code: str,
     limits: list[Limit],
     period_cap: float | None,
+    rules: _Rules,
     steps: list[Step],
     findings: list[Finding],
 ) -> list[Administration]:
-    """Split a per-day/per-week range per frequency and round to each product's strengths."""
-    factor = units.UCUM[out_code].factor
+    """Split a per-day/per-week range per frequency and round to each product's practical
+    amounts (module :mod:`calcidose.rounding`: inward, within the tolerance, never past a cap)."""
     amount_code = out_code.split("/")[0]
     amount_factor = units.UCUM[amount_code].factor
     admin_cap = min((lim.value for lim in limits if lim.per == "administration"), default=None)
@@ -352,71 +465,64 @@ def _administrations(
                 )
             )
             per_low, per_high = min(per_low, admin_cap), admin_cap
-        r_low = r_high = step = None
+        practical: Practical | None = None
         if split.step is not None:
-            step = split.step
             ceiling = period_cap / count if period_cap is not None else None
             if admin_cap is not None:
                 ceiling = admin_cap if ceiling is None else min(ceiling, admin_cap)
-            r_low = _round_to_step(per_low, step, split.smallest, ceiling)
-            r_high = _round_to_step(per_high, step, split.smallest, ceiling)
+            practical = practical_amounts(
+                per_low,
+                per_high,
+                split.step,
+                split.smallest,
+                ceiling,
+                rules.tolerance,
+                rules.allow_up,
+            )
+            per = (per_low, per_high)
+            steps.append(_rounding_step(split, practical, per, ceiling, rules, amount_code))
+            if practical.outcome == "none":
+                findings.append(_no_practical(split, practical, per, amount_code))
+        elif split.measure == "vials-not-rounded":
             steps.append(
                 Step(
                     split.label,
-                    split.template + (", not past the cap" if ceiling else ""),
+                    f"{freq.text}: {{low}} to {{high}} per administration, measured by volume "
+                    "after reconstitution (the tables give no concentration to round to)",
                     (
                         ("low", per_low / amount_factor, amount_code),
                         ("high", per_high / amount_factor, amount_code),
-                        ("step", step / amount_factor, amount_code),
                     ),
                     sources=split.sources,
                 )
             )
-            if r_low is None or r_high is None:
-                findings.append(
-                    Finding(
-                        "info",
-                        "below-smallest-strength",
-                        message=f"{freq.text} with {split.form}: the computed amount per "
-                        "administration is below the smallest strength ({smallest})",
-                        management="Use another product or frequency; "
-                        "do not round up past the range.",
-                        sources=split.sources,
-                        terms=(("smallest", split.smallest / amount_factor, amount_code),),
-                    )
-                )
-            elif r_low * count < low - 1e-9 or r_high * count > high + 1e-9:
-                findings.append(
-                    Finding(
-                        "info",
-                        "rounded-outside-range",
-                        message=f"{freq.text} with {split.form}: rounding to whole "
-                        "strengths gives {r_low} to {r_high}, outside the exact range "
-                        "{low} to {high}",
-                        management="Prefer a rounded amount inside the exact range.",
-                        sources=split.sources,
-                        terms=(
-                            ("r_low", r_low / factor * count, out_code),
-                            ("r_high", r_high / factor * count, out_code),
-                            ("low", low / factor, out_code),
-                            ("high", high / factor, out_code),
-                        ),
-                    )
-                )
-        out.append(
-            Administration(
-                freq.id,
-                freq.text,
-                split.form,
-                per_low / amount_factor,
-                per_high / amount_factor,
-                amount_code,
-                None if r_low is None else r_low / amount_factor,
-                None if r_high is None else r_high / amount_factor,
-                None if step is None else step / amount_factor,
-            )
-        )
+        out.append(_administration(split, per_low, per_high, amount_code, practical))
     return out
+
+
+def _administration(
+    split: _Split, per_low: float, per_high: float, code: str, practical: Practical | None
+) -> Administration:
+    f = units.UCUM[code].factor
+    r_low = r_high = v_low = v_high = None
+    if practical is not None and practical.low is not None and practical.high is not None:
+        r_low, r_high = practical.low / f, practical.high / f
+        if split.concentration is not None:
+            v_low = practical.low / split.concentration
+            v_high = practical.high / split.concentration
+    return Administration(
+        split.freq.id,
+        split.freq.text,
+        split.form,
+        per_low / f,
+        per_high / f,
+        code,
+        r_low,
+        r_high,
+        None if split.step is None else split.step / f,
+        v_low,
+        v_high,
+    )
 
 
 def _course_days(regimen: Regimen, low: float, high: float, out_code: str) -> list[Administration]:
@@ -472,7 +578,9 @@ def dose(
     findings.extend(outcome.findings)
     steps.extend(outcome.steps)
     if chosen is not None and chosen.dosable and chosen.dose is not None:
-        dose_range, admins = _compute(chosen, patient, outcome.limits, steps, findings)
+        dose_range, admins = _compute(
+            chosen, patient, outcome.limits, _Rules(cat, entry), steps, findings
+        )
     findings.sort(key=lambda f: SEVERITY_RANK[f.severity])
     return DosePlan(
         drug=entry.id,
@@ -557,6 +665,7 @@ def _compute(
     regimen: Regimen,
     patient: Patient,
     extra_limits: list[Limit],
+    rules: _Rules,
     steps: list[Step],
     findings: list[Finding],
 ) -> tuple[DoseRange | None, list[Administration]]:
@@ -631,6 +740,7 @@ def _compute(
             out_code,
             limits,
             cap.value if cap is not None else None,
+            rules,
             steps,
             findings,
         )

@@ -27,6 +27,7 @@ __all__ = [
     "Population",
     "Product",
     "Regimen",
+    "RoundingPolicy",
     "Rule",
     "RuleAdjustment",
     "Source",
@@ -84,6 +85,16 @@ class TQuantity:
 
 
 @attrs.frozen
+class RoundingPolicy:
+    """``[rounding]`` of ``tables/meta.toml``: how far a single value may move when it is
+    rounded to a practical amount (a fraction: 0.1 = 10%), and why (docs/rounding.md)."""
+
+    tolerance: float = 0.1
+    sources: tuple[str, ...] = ()
+    note: str = ""
+
+
+@attrs.frozen
 class ChildbearingWindow:
     """``[childbearing_potential]`` of ``tables/meta.toml``: the ages (``min_age`` inclusive,
     ``max_age`` exclusive, time units) at which a female patient's pregnancy or lactation, when
@@ -100,12 +111,14 @@ class ChildbearingWindow:
 
 @attrs.frozen
 class Meta:
-    """``tables/meta.toml``: the version every result carries, and the childbearing-potential
-    window the pregnancy and lactation predicates use (None: always asked)."""
+    """``tables/meta.toml``: the version every result carries, the rounding policy, and the
+    childbearing-potential window the pregnancy and lactation predicates use (None: always
+    asked)."""
 
     tables_version: str
     schema_version: int
     description: str = ""
+    rounding: RoundingPolicy = RoundingPolicy()
     childbearing_potential: ChildbearingWindow | None = None
 
 
@@ -129,6 +142,9 @@ class Condition:
     name: str
     description: str = ""
     sources: tuple[str, ...] = ()
+    #: A renal condition: the creatinine clearance band it implies (CrCl below this, mL/min);
+    #: every renal rule reads it through :mod:`calcidose.renal`.
+    implies_crcl_below: TQuantity | None = None
 
 
 @attrs.frozen
@@ -204,13 +220,21 @@ class Cap:
 
 @attrs.frozen
 class Product:
-    """A marketed form: strengths (amounts) or concentration, and the frequencies it is for."""
+    """A marketed form: strengths (amounts) or concentration, and the frequencies it is for.
+
+    ``volume_step`` (mL) makes a solution (or a reconstituted powder with its
+    ``concentration``) measured by volume: amounts are rounded to multiples of that volume.
+    The strengths of a parenteral product are container sizes; amounts are rounded to them
+    only when ``whole_vials`` is true (the regimen gives whole vials).
+    """
 
     form: str
     frequencies: tuple[str, ...] = ()
     strengths: tuple[TQuantity, ...] = ()
     concentration: TQuantity | None = None
     sources: tuple[str, ...] = ()
+    volume_step: TQuantity | None = None
+    whole_vials: bool = False
 
 
 @attrs.frozen
@@ -292,6 +316,7 @@ class Drug:
     synonyms: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
     high_alert: bool = False
+    narrow_therapeutic_index: bool = False
     indications: tuple[str, ...] = ()
     counselling: tuple[str, ...] = ()
     regimens: tuple[Regimen, ...] = ()

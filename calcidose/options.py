@@ -5,7 +5,7 @@ drugs and non-drug options alike, and ranks them:
 
 1. contraindicated entries last, whatever else is true;
 2. entries reported for the calcinosis type asked for (``calcinosis_type``) before the others;
-3. by status: ``ok``, ``caution``, ``cannot-check``, ``not-dosable``;
+3. by status: ``ok``, ``caution``, ``major``, ``cannot-check``, ``not-dosable``;
 4. entries the tables say are not indicated for this patient, or advised against (an
    ``indication`` rule of moderate or major severity fired), after the others of their status;
 5. by evidence grade (Traineau 2020: IA, IB, IIA, IIB, III, IV, then label, animal,
@@ -46,14 +46,16 @@ CALCINOSIS_TYPES: Final = ("dystrophic", "metastatic", "idiopathic", "iatrogenic
 _STATUS_RANK: Final = {
     "ok": 0,
     "caution": 1,
-    "cannot-check": 2,
-    "not-dosable": 3,
-    "contraindicated": 4,
+    "major": 2,
+    "cannot-check": 3,
+    "not-dosable": 4,
+    "contraindicated": 5,
 }
 _EVIDENCE_RANK: Final = {grade: n for n, grade in enumerate(EVIDENCE_GRADES)}
 _HEADLINE: Final = {
     "ok": "OK",
     "caution": "CAUTION",
+    "major": "MAJOR",
     "cannot-check": "CANNOT CHECK",
     "not-dosable": "NOT DOSABLE",
     "contraindicated": "CONTRAINDICATED",
@@ -167,6 +169,8 @@ def _reason(plan: DosePlan, regimen: Regimen | None) -> str:
                 missing.extend(m for m in f.missing if m not in missing)
         first = next(f.message for f in findings if f.severity == "cannot-check")
         return f"needs {', '.join(missing)}: {first}" if missing else first
+    if status == "major":
+        return next(f.message for f in findings if f.severity == "major")
     if status == "caution":
         return next(f.message for f in findings if f.severity in ("major", "moderate"))
     return "no contraindication or caution found for this patient"
@@ -247,7 +251,7 @@ def options_text(report: OptionsReport) -> str:
         lines.append(f"{n:>2}. {head} {o.name} ({o.kind}{route}; {evidence})")
         if o.regimen_title:
             lines.append(f"      regimen: {o.regimen_title}")
-        if o.dose is not None and o.status in ("ok", "caution"):
+        if o.dose is not None and o.status in ("ok", "caution", "major"):
             low = format_quantity(o.dose.low, o.dose.unit, o.dose.cap)
             high = format_quantity(o.dose.high, o.dose.unit, o.dose.cap)
             span = low if low == high else f"{low} to {high}"

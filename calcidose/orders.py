@@ -42,20 +42,34 @@ from .errors import OrderError, PatientError, UnitError
 from .frequency import Frequency, by_id, parse_frequency
 from .model import ROUTES, Catalog, Drug, Regimen
 from .patient import Patient
-from .result import SEVERITY_RANK, DosePlan, Finding, Step, quantity_dict
+from .result import (
+    SEVERITY_RANK,
+    STATUSES,
+    DosePlan,
+    Finding,
+    Status,
+    Step,
+    exit_code,
+    quantity_dict,
+    status_of,
+)
 
 __all__ = [
     "ORDER_CHECK_SCHEMA",
     "ROUTE_WORDS",
     "VERDICTS",
+    "VERDICT_EXIT",
+    "VERDICT_STATUS",
     "Maximum",
     "OrderCheck",
     "Verdict",
     "check",
+    "order_exit_code",
+    "order_status",
     "parse_route",
 ]
 
-ORDER_CHECK_SCHEMA: Final = "calcidose/order-check/1"
+ORDER_CHECK_SCHEMA: Final = "calcidose/order-check/2"
 
 Verdict = Literal[
     "contraindicated",
@@ -74,6 +88,41 @@ VERDICTS: Final = (
     "below-range",
     "within-range",
 )
+
+#: The exit code a range verdict alone asks for (the overall exit also reads the status).
+VERDICT_EXIT: Final[dict[str, int]] = {
+    "within-range": 0,
+    "below-range": 1,
+    "above-range": 1,
+    "exceeds-maximum": 1,
+    "contraindicated": 1,
+    "cannot-check": 3,
+}
+#: The least overall status a verdict implies (above a label maximum is at least ``major``).
+VERDICT_STATUS: Final[dict[str, Status]] = {
+    "contraindicated": "contraindicated",
+    "exceeds-maximum": "major",
+    "cannot-check": "cannot-check",
+    "above-range": "ok",
+    "below-range": "ok",
+    "within-range": "ok",
+}
+
+
+def order_status(verdict: str, findings: tuple[Finding, ...] | list[Finding]) -> Status:
+    """The overall status of an order: the worst of its findings' statuses and of the status
+    its verdict implies (:data:`calcidose.result.STATUSES` order)."""
+    found = status_of(tuple(findings))
+    floor = VERDICT_STATUS[verdict]
+    return found if STATUSES.index(found) <= STATUSES.index(floor) else floor
+
+
+def order_exit_code(status: str, verdict: str) -> int:
+    """1 when the status (contraindicated, major) or the range verdict (out of range, above a
+    maximum) says not to give as written; else 3 when either is not verified; else 0."""
+    codes = {exit_code(status), VERDICT_EXIT[verdict]}
+    return 1 if 1 in codes else (3 if 3 in codes else 0)
+
 
 #: Route words accepted on an order (exact, case-insensitive): the table ids and two
 #: unambiguous abbreviations. "SC"/"SQ" are refused: ISMP lists them as error-prone.
@@ -165,6 +214,7 @@ class OrderCheck:
     regimen_title: str | None
     route: str | None
     verdict: Verdict
+    status: Status
     amount: tuple[float, str]
     frequency: str
     frequency_text: str
@@ -187,6 +237,11 @@ class OrderCheck:
     tables_version: str
 
     @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this order (:func:`order_exit_code`)."""
+        return order_exit_code(self.status, self.verdict)
+
+    @property
     def order_text(self) -> str:
         """The order as ISMP text: ``90 mg three times daily (oral)``."""
         value, code = self.amount
@@ -194,7 +249,7 @@ class OrderCheck:
         return f"{units.format_quantity(value, code)} {self.frequency_text}{route}"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object (schema ``calcidose/order-check/1``, docs/checking.md)."""
+        """The JSON object (schema ``calcidose/order-check/2``, docs/checking.md)."""
 
         def q(pair: tuple[float, str] | None) -> dict[str, Any] | None:
             return None if pair is None else quantity_dict(pair[0], pair[1])
@@ -214,6 +269,7 @@ class OrderCheck:
             "regimen_title": self.regimen_title,
             "route": self.route,
             "verdict": self.verdict,
+            "status": self.status,
             "order": {
                 "amount": q(self.amount),
                 "frequency": self.frequency,
@@ -665,6 +721,7 @@ def check(
         regimen_title=chosen.title if chosen is not None else None,
         route=chosen.route if chosen is not None else None,
         verdict=verdict,
+        status=order_status(verdict, findings),
         amount=(value / units.UCUM[code].factor, code),
         frequency=freq.id,
         frequency_text=freq.text,

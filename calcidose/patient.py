@@ -120,6 +120,9 @@ class Patient:
       already computed creatinine clearance (``"45 mL/min"``).
     * ``pregnant``, ``lactating``: True, False or None (not stated).
     * ``conditions``, ``medications``: ids; ``labs``: ``{"hbsag": "negative", ...}``.
+    * ``crcl_weight``: the body weight Cockcroft-Gault uses, ``"total"`` (the default, also
+      when not given), ``"ideal"`` (Devine) or ``"adjusted"`` (Bauer, 0.4); the weight used is
+      shown in the trace (:mod:`calcidose.renal`).
 
     Canonical magnitudes are kept in ``weight_kg``, ``height_cm``, ``age_years``,
     ``scr_mg_dl`` and ``crcl_ml_min``; ``inputs`` keeps each value as it was given.
@@ -136,6 +139,7 @@ class Patient:
     conditions: tuple[str, ...]
     medications: tuple[str, ...]
     labs: tuple[tuple[str, str], ...]
+    crcl_weight: str | None
     inputs: tuple[tuple[str, str], ...] = attrs.field(eq=False, repr=False)
 
     def __init__(
@@ -152,12 +156,18 @@ class Patient:
         conditions: Iterable[str] | None = None,
         medications: Iterable[str] | None = None,
         labs: Mapping[str, str] | None = None,
+        crcl_weight: str | None = None,
     ) -> None:
         if sex is not None and sex not in ("female", "male"):
             raise PatientError(f"sex must be 'female' or 'male', not {sex!r}")
         checked_sex: Sex | None = "female" if sex == "female" else "male" if sex else None
         pregnant = _flag(pregnant, "pregnant")
         lactating = _flag(lactating, "lactating")
+        if crcl_weight is not None and crcl_weight not in measures.WEIGHT_BASES:
+            raise PatientError(
+                f"crcl_weight must be one of {', '.join(measures.WEIGHT_BASES)}, "
+                f"not {crcl_weight!r}"
+            )
         if sex == "male" and (pregnant or lactating):
             raise PatientError("a male patient cannot be recorded as pregnant or lactating")
         given = {"weight": weight, "height": height, "age": age, "scr": scr, "crcl": crcl}
@@ -177,6 +187,7 @@ class Patient:
             _ids(conditions, "conditions"),
             _ids(medications, "medications"),
             _labs(labs),
+            crcl_weight,
             inputs,
         )
 
@@ -259,6 +270,7 @@ class Patient:
             "conditions",
             "medications",
             "labs",
+            "crcl_weight",
         }
         extra = sorted(set(data) - known)
         if extra:
@@ -279,7 +291,7 @@ class Patient:
             value = getattr(self, f"{name}_{_SUFFIX[name]}")
             if value is not None:
                 out[name] = {"value": value, "unit": _CANONICAL_CODE[name]}
-        for name in ("sex", "pregnant", "lactating"):
+        for name in ("sex", "pregnant", "lactating", "crcl_weight"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         if self.conditions:

@@ -27,10 +27,14 @@ DISCLAIMER: Final = (
 _HEADLINE: Final = {
     "ok": "OK",
     "caution": "CAUTION",
+    "major": "MAJOR FINDING - DO NOT GIVE WITHOUT REVIEW",
     "contraindicated": "CONTRAINDICATED - DO NOT GIVE",
     "cannot-check": "CANNOT CHECK - information is missing",
     "not-dosable": "NOT DOSABLE - calcidose has no sourced dose",
 }
+#: Statuses said loudest (between bars), and the findings shown before the dose.
+_LOUD: Final = ("contraindicated", "major")
+_FIRST: Final = ("contraindicated", "major", "cannot-check")
 _BASIS_TEXT: Final = {
     "per-day": "per day",
     "per-administration": "per administration",
@@ -87,14 +91,14 @@ def plan_text(plan: DosePlan, catalog: Catalog | None = None) -> str:
     """The dose plan for a pharmacist to read, verdict first."""
     lines: list[str] = []
     headline = _HEADLINE[plan.status]
-    if plan.status == "contraindicated":
+    if plan.status in _LOUD:
         bar = "!" * (len(headline) + 8)
         lines += [bar, f"!!! {headline} !!!", bar]
     else:
         lines.append(f"STATUS: {headline}")
     regimen = f", {plan.regimen_title}" if plan.regimen_title else ""
     lines.append(f"{plan.drug_name}{regimen}")
-    blocking = [f for f in plan.findings if f.severity in ("contraindicated", "cannot-check")]
+    blocking = [f for f in plan.findings if f.severity in _FIRST]
     if blocking:
         lines.append("")
         lines += finding_lines(blocking)
@@ -146,12 +150,16 @@ def order_text(result: OrderCheck, catalog: Catalog | None = None) -> str:
     """
     lines: list[str] = []
     headline = _VERDICT_HEADLINE[result.verdict]
-    blocked = result.verdict in ("contraindicated", "exceeds-maximum")
+    if result.verdict not in ("contraindicated", "exceeds-maximum") and result.status in _LOUD:
+        headline = _HEADLINE[result.status]  # the worst finding, not the range, leads
+    blocked = result.verdict in ("contraindicated", "exceeds-maximum") or result.status in _LOUD
     if blocked:
         bar = "!" * (len(headline) + 8)
         lines += [bar, f"!!! {headline} !!!", bar]
     else:
         lines.append(f"VERDICT: {headline}")
+    if headline != _VERDICT_HEADLINE[result.verdict]:
+        lines.append(f"Range verdict: {_VERDICT_HEADLINE[result.verdict]}")
     alert = " (ISMP high-alert medication)" if result.high_alert else ""
     if result.verdict == "contraindicated":
         lines.append(
@@ -161,7 +169,7 @@ def order_text(result: OrderCheck, catalog: Catalog | None = None) -> str:
         lines.append(f"Order: {result.drug_name} {result.order_text}{alert}")
     if result.regimen_title:
         lines.append(f"Checked against: {result.regimen_title} [{result.regimen}]")
-    blocking = [f for f in result.findings if f.severity in ("contraindicated", "cannot-check")]
+    blocking = [f for f in result.findings if f.severity in _FIRST]
     if blocking:
         lines.append("")
         lines += finding_lines(blocking)

@@ -13,6 +13,7 @@ import attrs
 
 __all__ = [
     "DOSE_PLAN_SCHEMA",
+    "EXIT_CODES",
     "SEVERITIES",
     "SEVERITY_RANK",
     "STATUSES",
@@ -21,20 +22,27 @@ __all__ = [
     "DoseRange",
     "Finding",
     "Step",
+    "exit_code",
     "quantity_dict",
     "status_of",
 ]
 
-DOSE_PLAN_SCHEMA: Final = "calcidose/dose-plan/1"
+DOSE_PLAN_SCHEMA: Final = "calcidose/dose-plan/2"
 
-Status = Literal["ok", "caution", "contraindicated", "cannot-check", "not-dosable"]
+Status = Literal["ok", "caution", "major", "contraindicated", "cannot-check", "not-dosable"]
 Severity = Literal["contraindicated", "major", "moderate", "minor", "info", "cannot-check"]
 
-#: Status precedence, strongest first (DESIGN.md section 3).
+#: Status precedence, strongest first. The one place the overall answer is defined
+#: (docs/checking.md, "Status, headline and exit code"): the worst finding decides, so a
+#: ``major`` finding makes the status ``major`` (never ``caution`` or ``ok``). ``cannot-check``
+#: ranks above ``major``: what is missing could make the answer contraindicated, so "not
+#: verified" is the honest overall answer (the major findings are still listed first). Both
+#: exit non-zero.
 STATUSES: Final[tuple[Status, ...]] = (
     "contraindicated",
     "not-dosable",
     "cannot-check",
+    "major",
     "caution",
     "ok",
 )
@@ -51,7 +59,7 @@ SEVERITY_RANK: Final[dict[str, int]] = {
 _STATUS_OF_SEVERITY: Final[dict[str, str]] = {
     "contraindicated": "contraindicated",
     "cannot-check": "cannot-check",
-    "major": "caution",
+    "major": "major",
     "moderate": "caution",
     "minor": "ok",
     "info": "ok",
@@ -184,8 +192,23 @@ class Administration:
     rounded_low: float | None
     rounded_high: float | None
     step: float | None
+    #: the rounded amounts as volumes (mL) of a solution measured by volume, else None
+    volume_low: float | None = None
+    volume_high: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        rounded: dict[str, Any] | None = None
+        if self.rounded_low is not None:
+            rounded = {
+                "low": quantity_dict(self.rounded_low, self.unit),
+                "high": quantity_dict(self.rounded_high, self.unit),
+                "step": quantity_dict(self.step, self.unit),
+            }
+            if self.volume_low is not None:
+                rounded["volume"] = {
+                    "low": quantity_dict(self.volume_low, "mL"),
+                    "high": quantity_dict(self.volume_high, "mL"),
+                }
         return {
             "frequency": self.frequency,
             "frequency_text": self.frequency_text,
@@ -194,14 +217,27 @@ class Administration:
                 "low": quantity_dict(self.low, self.unit),
                 "high": quantity_dict(self.high, self.unit),
             },
-            "rounded": None
-            if self.rounded_low is None
-            else {
-                "low": quantity_dict(self.rounded_low, self.unit),
-                "high": quantity_dict(self.rounded_high, self.unit),
-                "step": quantity_dict(self.step, self.unit),
-            },
+            "rounded": rounded,
         }
+
+
+#: Overall status -> exit code of the CLI (and of any pipeline that gates on it).
+#: 0 may be given as written (ok, caution); 1 do not give as written (contraindicated, or a
+#: major finding that needs action first); 3 not verified (cannot check, not dosable).
+#: 2 is reserved for bad input. A ``major`` finding never exits 0.
+EXIT_CODES: Final[dict[str, int]] = {
+    "ok": 0,
+    "caution": 0,
+    "major": 1,
+    "contraindicated": 1,
+    "not-dosable": 3,
+    "cannot-check": 3,
+}
+
+
+def exit_code(status: str) -> int:
+    """The exit code of an overall status (:data:`EXIT_CODES`)."""
+    return EXIT_CODES[status]
 
 
 def status_of(findings: tuple[Finding, ...], dosable: bool = True) -> Status:
@@ -234,8 +270,13 @@ class DosePlan:
     range_origin: str | None
     tables_version: str
 
+    @property
+    def exit_code(self) -> int:
+        """The CLI's exit code for this plan (:data:`EXIT_CODES`)."""
+        return exit_code(self.status)
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of DESIGN.md section 3 (schema ``calcidose/dose-plan/1``)."""
+        """The JSON object of DESIGN.md section 3 (schema ``calcidose/dose-plan/2``)."""
         return {
             "schema": DOSE_PLAN_SCHEMA,
             "drug": self.drug,

@@ -17,8 +17,10 @@ or hepatic function is impaired, and a ``major`` dose reduction otherwise); the 
 logic makes the contraindication ``cannot-check`` when renal function is unknown while the
 reduction still applies.
 
-Renal predicates use the CrCl given, or one computed by Cockcroft-Gault from serum creatinine
-(total body weight, adults), recorded in the trace.
+Renal predicates (``crcl_below``, ``crcl_at_least``, ``egfr_below``, the ``renal = { ... }``
+band, and ``condition`` on a renal condition such as ``renal-impairment`` or ``hemodialysis``)
+all read one notion of renal function, derived once per patient by :mod:`calcidose.renal` from
+every input (CrCl given, Cockcroft-Gault, eGFR, the conditions); its steps go to the trace.
 
 Order predicates (``order_per_day_at_most``, ``order_per_day_above``) read the written order
 (:class:`OrderFacts`); rules that use them are evaluated only when an order is checked, and their
@@ -37,10 +39,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from . import units
-from .errors import CalcidoseError
+from . import renal, units
 from .model import Catalog, Drug, Regimen, Rule
 from .patient import Patient
+from .renal import RenalFunction
 from .result import Finding, Step
 from .vocabulary import display, lookup, suggest
 
@@ -64,7 +66,9 @@ Truth = bool | None
 Predicate = Callable[["Context"], Truth]
 
 #: Predicate leaves that read the order rather than the patient.
-ORDER_LEAVES: Final = frozenset({"order_per_day_at_most", "order_per_day_above"})
+ORDER_LEAVES: Final = frozenset(
+    {"order_per_day_at_most", "order_per_day_above", "order_per_kg_at_most", "order_per_kg_above"}
+)
 
 _DAYS_PER_YEAR: Final = 365.25
 
@@ -79,6 +83,7 @@ _MISSING_TEXT: Final[dict[str, str]] = {
     "lab anti-hbc": "the anti-HBc result (hepatitis B status)",
     "lab tb-screen": "a tuberculosis screening result",
     "ordered amount per day": "the ordered amount per day",
+    "ordered amount per administration": "the ordered amount per administration",
 }
 
 
@@ -120,7 +125,7 @@ class _View:
 
     __slots__ = (
         "_by_class",
-        "_crcl",
+        "_renal",
         "_resolved",
         "_shown",
         "_taking",
@@ -132,7 +137,7 @@ class _View:
     def __init__(self, catalog: Catalog, patient: Patient) -> None:
         self.catalog = catalog
         self.patient = patient
-        self._crcl: tuple[float | None, Step | None, str] | None = None
+        self._renal: RenalFunction | None = None
         self._taking: frozenset[str] | None = None
         self._resolved: dict[str, str | None] | None = None
         self._shown: dict[str, str] | None = None
@@ -177,10 +182,10 @@ class _View:
             self._by_class = {k: tuple(v) for k, v in found.items()}
         return self._by_class
 
-    def crcl(self) -> tuple[float | None, Step | None, str]:
-        if self._crcl is None:
-            self._crcl = _crcl_of(self.patient)
-        return self._crcl
+    def renal(self) -> RenalFunction:
+        if self._renal is None:
+            self._renal = renal.derive(self.catalog, self.patient)
+        return self._renal
 
     def unknown(self) -> tuple[Finding, ...]:
         if self._unknown is None:
@@ -219,6 +224,7 @@ class Context:
         "missing",
         "order",
         "patient",
+        "renal_read",
         "taking_ids",
         "view",
         "window_used",
@@ -234,6 +240,7 @@ class Context:
         self.class_map = view.by_class()
         self.missing: set[str] = set()
         self.matched: list[str] = []
+        self.renal_read = False
         #: a pregnancy or lactation leaf was decided by the childbearing-potential window
         self.window_used = False
 
@@ -250,55 +257,19 @@ class Context:
         return set(self.view.by_class())
 
     def crcl(self) -> tuple[float | None, Step | None]:
-        """CrCl in mL/min: given, or Cockcroft-Gault from serum creatinine; None if neither."""
-        value, step, _ = self.view.crcl()
-        return value, step
+        """CrCl in mL/min: given, or Cockcroft-Gault from serum creatinine; None if neither.
+        (Rules read :meth:`renal`, which also counts eGFR and the renal conditions.)"""
+        value, steps, _, _ = renal.crcl_of(self.patient)
+        return value, (steps[0] if steps else None)
 
     def crcl_missing(self) -> str:
         """The name of what is missing when :meth:`crcl` is None."""
-        return self.view.crcl()[2]
+        return renal.crcl_of(self.patient)[3]
 
-
-def _crcl_of(p: Patient) -> tuple[float | None, Step | None, str]:
-    if p.crcl_ml_min is not None:
-        step = Step(
-            "creatinine clearance",
-            "as given: {crcl}",
-            (("crcl", p.crcl_ml_min, "mL/min"),),
-            p.crcl_ml_min,
-            "mL/min",
-        )
-        return p.crcl_ml_min, step, ""
-    if p.scr_mg_dl is None:
-        return None, None, "crcl or serum creatinine"
-    if p.age_years is not None and p.age_years < 18:
-        return None, None, "crcl (Cockcroft-Gault is for adults)"
-    age, weight, sex = p.age_years, p.weight_kg, p.sex
-    if age is None or weight is None or sex is None:
-        absent = [n for n, v in (("age", age), ("weight", weight), ("sex", sex)) if v is None]
-        return None, None, "crcl or " + ", ".join(absent)
-    from .measures import crcl_ml_min
-
-    try:
-        value = crcl_ml_min(age, weight, sex, p.scr_mg_dl)
-    except CalcidoseError:  # outside the formula's domain: never extrapolated
-        return None, None, "crcl (Cockcroft-Gault does not apply to these values)"
-    female = " x 0.85" if sex == "female" else ""
-    step = Step(
-        "creatinine clearance",
-        "Cockcroft-Gault, total body weight: (140 - {age}) x {weight} / "
-        f"(72 x {{scr}}){female} = {{crcl}}",
-        (
-            ("age", age, "a"),
-            ("weight", weight, "kg"),
-            ("scr", p.scr_mg_dl, "mg/dL"),
-            ("crcl", value, "mL/min"),
-        ),
-        value,
-        "mL/min",
-        ("cockcroft-gault-1976",),
-    )
-    return value, step, ""
+    def renal(self) -> RenalFunction:
+        """The patient's renal function (:mod:`calcidose.renal`), derived once."""
+        self.renal_read = True
+        return self.view.renal()
 
 
 # --- compiling predicates ----------------------------------------------------------------------
@@ -341,24 +312,45 @@ def _weight(ctx: Context) -> float | None:
     return ctx.patient.weight_kg
 
 
-def _crcl_value(ctx: Context) -> float | None:
-    return ctx.crcl()[0]
+def _renal_band(bounds: Mapping[str, float], egfr: bool = False) -> Predicate:
+    """A renal band leaf (bounds in mL/min: ``below``, ``at_most``, ``at_least``, ``above``)."""
+    below, at_most = bounds.get("below"), bounds.get("at_most")
+    at_least, above = bounds.get("at_least"), bounds.get("above")
+
+    def band(ctx: Context) -> Truth:
+        state = ctx.renal()
+        value = renal.band_truth(state, below, at_most, at_least, above)
+        if value is None:
+            ctx.missing.add(_egfr_missing(ctx) if egfr and not state.known else state.missing)
+        return value
+
+    return band
 
 
-def _crcl_missing(ctx: Context) -> str:
-    return ctx.crcl_missing()
+_BOUND_KEYS: Final = {
+    "crcl_below": "below",
+    "crcl_at_most": "at_most",
+    "crcl_at_least": "at_least",
+    "crcl_above": "above",
+}
 
 
-def _egfr(ctx: Context) -> float | None:
-    p = ctx.patient
-    if p.scr_mg_dl is None or p.age_years is None or p.sex is None or p.age_years < 18:
-        return None
-    from .measures import egfr_2021
+def _condition(condition: str) -> Predicate:
+    """A ``condition`` leaf; on a renal condition (one that implies a clearance band) it reads
+    the renal notion, so a measured clearance in the band counts as the condition."""
 
-    try:
-        return egfr_2021(p.age_years, p.sex, p.scr_mg_dl)
-    except CalcidoseError:
-        return None
+    def leaf(ctx: Context) -> Truth:
+        entry = ctx.catalog.conditions.get(condition)
+        limit = None if entry is None else entry.implies_crcl_below
+        if limit is None:
+            return condition in ctx.conditions
+        state = ctx.renal()
+        value = renal.band_truth(state, below=_canonical(attrs.asdict(limit)))
+        if value is None:
+            ctx.missing.add(state.missing)
+        return value
+
+    return leaf
 
 
 def _egfr_missing(ctx: Context) -> str:
@@ -370,6 +362,34 @@ def _egfr_missing(ctx: Context) -> str:
 
 def _order_per_day(ctx: Context) -> float | None:
     return None if ctx.order is None else ctx.order.per_day
+
+
+def _order_leaf(key: str, threshold: float) -> Predicate:
+    """An order leaf: the order per day (``order_per_day_*``, mg/d) or per administration per
+    kg of body weight (``order_per_kg_*``, mg/kg), at most / above the threshold."""
+    at_most = key.endswith("_at_most")
+    per_kg = key.startswith("order_per_kg")
+
+    def order_leaf(ctx: Context) -> Truth:
+        if per_kg:
+            amount = None if ctx.order is None else ctx.order.per_administration
+            weight = ctx.patient.weight_kg
+            if amount is None:
+                ctx.missing.add("ordered amount per administration")
+            if weight is None:
+                ctx.missing.add("weight")
+            if amount is None or weight is None:
+                return None
+            amount = amount / weight
+        else:
+            amount = _order_per_day(ctx)
+            if amount is None:
+                ctx.missing.add("ordered amount per day")
+                return None
+        tolerance = 1e-9 * max(1.0, threshold)
+        return (amount <= threshold + tolerance) if at_most else (amount > threshold + tolerance)
+
+    return order_leaf
 
 
 class _Flags:
@@ -435,8 +455,8 @@ def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
     if key == "always":
         return _true
     if key == "condition":
-        condition = str(value)
-        return lambda ctx: condition in ctx.conditions
+        flags.crcl = True  # may be a renal condition (known only with the catalog)
+        return _condition(str(value))
     if key == "taking":
         target = str(value)
 
@@ -464,22 +484,16 @@ def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
         return _compare(key == "weight_below", _canonical(value), _weight, _const("weight"))
     if key in ("crcl_below", "crcl_at_least"):
         flags.crcl = True
-        return _compare(key == "crcl_below", _canonical(value), _crcl_value, _crcl_missing)
+        return _renal_band({_BOUND_KEYS[key]: _canonical(value)})
     if key == "egfr_below":
-        return _compare(True, _canonical(value), _egfr, _egfr_missing)
-    if key in ("order_per_day_at_most", "order_per_day_above"):
+        flags.crcl = True
+        return _renal_band({"below": _canonical(value)}, egfr=True)
+    if key == "renal":
+        flags.crcl = True
+        return _renal_band({_BOUND_KEYS[k]: _canonical(q) for k, q in value.items()})
+    if key in ORDER_LEAVES:
         flags.order = True
-        threshold = _canonical(value)
-        at_most = key == "order_per_day_at_most"
-
-        def order_leaf(ctx: Context) -> Truth:
-            amount = _order_per_day(ctx)
-            if amount is None:
-                ctx.missing.add("ordered amount per day")
-                return None
-            return (amount <= threshold + 1e-9) if at_most else (amount > threshold + 1e-9)
-
-        return order_leaf
+        return _order_leaf(key, _canonical(value))
     if key in ("pregnant", "lactating"):
         return _reproductive_leaf(key)
     if key == "sex":
@@ -848,7 +862,6 @@ def evaluate(
     if patient.medications or patient.conditions:
         outcome.findings.extend(view.unknown())
     findings = outcome.findings
-    crcl_read = False
     for compiled in _compiled(catalog, drug, regimen):
         if compiled.uses_order:
             if order is None:
@@ -861,7 +874,6 @@ def evaluate(
         if ctx.matched:
             ctx.matched = []
         truth = compiled.test(ctx)
-        crcl_read = crcl_read or compiled.uses_crcl
         if truth is None:
             target.append(compiled.cannot(ctx.missing))
             continue
@@ -878,8 +890,10 @@ def evaluate(
             outcome.steps.extend(limits.steps)
         if limits.limits:
             outcome.limits.extend(limits.limits)
-    if crcl_read and view._crcl is not None and view._crcl[1] is not None:
-        outcome.steps.insert(0, view._crcl[1])
+    if ctx.renal_read:
+        state = view.renal()
+        outcome.steps[0:0] = state.steps
+        findings.extend(state.findings)
     if ctx.window_used:
         outcome.steps.append(_window_step(catalog, patient))
     if patient.medications:

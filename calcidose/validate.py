@@ -100,7 +100,13 @@ PREDICATE_LEAVES: Final[dict[str, str | type]] = {
     "lab": str,
     "order_per_day_at_most": "amount/day",
     "order_per_day_above": "amount/day",
+    "order_per_kg_at_most": "amount/weight",
+    "order_per_kg_above": "amount/weight",
+    "renal": dict,
 }
+
+#: The bounds a ``renal = { ... }`` band may give (creatinine clearance, mL/min).
+RENAL_BOUNDS: Final = ("crcl_below", "crcl_at_most", "crcl_at_least", "crcl_above")
 
 #: A rule's limit may also be per kg of body weight: calcidose.rules multiplies it by the
 #: patient's weight (cannot-check without it).
@@ -185,6 +191,8 @@ class _Checker:
             self.file = self.vocab.get(("conditions", condition.id), "conditions.toml")
             self.entry = condition.id
             self.sources(condition.sources, "$.sources")
+            if condition.implies_crcl_below is not None:
+                self.quantity(condition.implies_crcl_below, "$.implies_crcl_below", "crcl")
         for klass in cat.classes.values():
             self.file = self.vocab.get(("classes", klass.id), "substances.toml")
             self.entry = klass.id
@@ -445,6 +453,9 @@ class _Checker:
                 return
             self.quantity(TQuantity(value["value"], value["unit"]), field, kind)
             return
+        if key == "renal":
+            self.renal(value, field)
+            return
         if not isinstance(value, kind):
             self.fail(field, f"must be a {kind.__name__}")
             return
@@ -461,6 +472,18 @@ class _Checker:
             self.fail(field, f"unknown class {value!r} (not in substances.toml)")
         elif key == "sex" and value not in ("female", "male"):
             self.fail(field, "sex is 'female' or 'male'")
+
+    def renal(self, value: Any, field: str) -> None:
+        if not isinstance(value, Mapping) or not value:
+            self.fail(field, f"must be a table of one or more of {', '.join(RENAL_BOUNDS)}")
+            return
+        for bound, q in value.items():
+            if bound not in RENAL_BOUNDS:
+                self.fail(f"{field}.{bound}", f"unknown bound; known: {', '.join(RENAL_BOUNDS)}")
+            elif not isinstance(q, Mapping) or set(q) != {"value", "unit"}:
+                self.fail(f"{field}.{bound}", "must be a quantity { value = ..., unit = ... }")
+            else:
+                self.quantity(TQuantity(q["value"], q["unit"]), f"{field}.{bound}", "crcl")
 
 
 def drug_rule_ids(catalog: Catalog) -> Iterator[tuple[str, str, int]]:

@@ -688,7 +688,8 @@ def test_frequency_messages() -> None:
 
 
 KNOWN_FIELDS = (
-    "age, conditions, crcl, height, labs, lactating, medications, pregnant, scr, sex, weight"
+    "age, conditions, crcl, crcl_weight, height, labs, lactating, medications, pregnant, scr, "
+    "sex, weight"
 )
 PATIENT_MESSAGES: list[tuple[str, Any, str]] = [
     ("sex", lambda: Patient(sex="F"), "sex must be 'female' or 'male', not 'F'"),

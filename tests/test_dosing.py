@@ -40,15 +40,16 @@ def test_diltiazem_154_lb_hand_calculation() -> None:
     assert plan.dose.high == pytest.approx(279.41289992)
     assert plan.dose.capped is False
     tid = next(a for a in plan.administrations if a.frequency == "three-times-daily")
-    # 139.706 / 3 = 46.57 mg -> nearest multiple of 30 mg (half up) = 60 mg
-    # 279.413 / 3 = 93.14 mg -> 90 mg
+    # inward (docs/rounding.md): 139.706 / 3 = 46.57 mg -> up to 60 mg (2 x 30);
+    # 279.413 / 3 = 93.14 mg -> down to 90 mg (3 x 30)
     assert tid.low == pytest.approx(46.568816653)
     assert (tid.rounded_low, tid.rounded_high, tid.step) == (60, 90, 30)
     er = next(a for a in plan.administrations if a.frequency == "once-daily")
-    # ER capsules 120-420 mg in 60 mg steps: 139.7 -> 120, 279.4 -> 300
-    assert (er.rounded_low, er.rounded_high, er.step) == (120, 300, 60)
-    # 120 and 300 mg/day fall outside 139.7-279.4: said, not hidden
-    assert any(f.code == "rounded-outside-range" for f in plan.findings)
+    # ER capsules 120-420 mg in 60 mg steps, inward: 139.7 / 60 = 2.33 -> up to 3 x 60 = 180;
+    # 279.4 / 60 = 4.66 -> down to 4 x 60 = 240 (nearest would give 120 and 300, outside)
+    assert (er.rounded_low, er.rounded_high, er.step) == (180, 240, 60)
+    # inward rounding stays inside 139.7-279.4, so nothing is outside the range to report
+    assert not any(f.code == "rounded-outside-range" for f in plan.findings)
 
 
 def test_kg_and_lb_give_the_same_plan() -> None:
@@ -75,7 +76,10 @@ def test_whole_range_above_cap_is_a_caution() -> None:
     # 2 x 250 = 500 mg/day, already above the 480 mg/day cap
     assert plan.dose is not None
     assert (plan.dose.low, plan.dose.high) == (480, 480)
-    assert plan.status == "caution"
+    # issue 10 section 4: the capped finding is major (low end above the cap), so the status is
+    # major (was caution, which exited 0): nothing major reads as safe
+    assert plan.status == "major"
+    assert plan.exit_code == 1
 
 
 def test_missing_weight_is_cannot_check() -> None:
@@ -178,6 +182,6 @@ def test_rounding_within_one_step_and_never_past_cap(kg: float) -> None:
 def test_round_to_step_half_up_and_ceiling(
     amount: float, step: float, smallest: float, ceiling: float | None, expected: float | None
 ) -> None:
-    from calcidose.dosing import _round_to_step
+    from calcidose.rounding import round_to_step as _round_to_step
 
     assert _round_to_step(amount, step, smallest, ceiling) == expected

@@ -15,10 +15,10 @@ from strategies import _catalog
 
 import calcidose
 from calcidose import Patient
-from calcidose.dosing import _round_to_step
 from calcidose.errors import UnknownRegimenError
 from calcidose.model import Cap, Course, DoseRange, Drug, Population, Product, Regimen, TQuantity
 from calcidose.result import Administration, DosePlan, Finding, Step
+from calcidose.rounding import round_to_step as _round_to_step
 
 SRC_DRUG = ("eng-drug",)
 SRC_REGIMEN = ("eng-regimen",)
@@ -155,7 +155,7 @@ def test_asked_for_regimen_of_another_population_is_a_major_finding() -> None:
     assert f.message == "regimen child is for under 18 years; this patient is 54 years old"
     assert f.management == "Check that this regimen is intended for this patient."
     assert f.sources == SRC_REGIMEN
-    assert p.status == "caution"
+    assert p.status == "major"  # a major finding: status major (issue 10 section 4)
     assert p.regimen == "child"
 
 
@@ -415,7 +415,8 @@ def test_fixed_weekly_range_rounds_per_administration() -> None:
     )
     r = step(p, "round to tablet strengths")
     assert r.text() == (
-        "once weekly: 10 mg to 25 mg per administration, rounded half up to multiples of 2.5 mg"
+        "once weekly: 10 mg to 25 mg per administration, rounded inward to multiples of 2.5 mg: "
+        "10 mg to 25 mg"
     )
     assert r.sources == SRC_PRODUCT
 
@@ -453,8 +454,8 @@ def test_range_in_grams_is_capped_and_split_in_grams() -> None:
         Administration("twice-daily", "twice daily", "sachet", 0.5, 1, "g", 0.5, 1, 0.5),
     )
     assert step(p, "round to sachet strengths").text() == (
-        "twice daily: 0.5 g to 1 g per administration, rounded half up to multiples of 0.5 g, "
-        "not past the cap"
+        "twice daily: 0.5 g to 1 g per administration, rounded inward to multiples of 0.5 g, "
+        "not past the cap: 0.5 g to 1 g"
     )
     assert codes(p) == ["capped"]
 
@@ -480,21 +481,26 @@ def test_cap_per_administration_and_rounding_outside_the_range_in_grams() -> Non
     assert f.management == (
         "Do not exceed the cap per administration; consider a more frequent schedule."
     )
-    # 0.6 / 0.5 = 1.2 -> 1 sachet (0.5 g); 0.8 / 0.5 = 1.6 -> 2 sachets (1 g) > 0.8 g cap
-    # -> 1 sachet (0.5 g): 0.5 g twice daily = 1 g/day, under the exact 1.2 g/day
+    # inward (docs/rounding.md): 0.6 / 0.5 = 1.2 -> up to 2 sachets (1 g); 0.8 / 0.5 = 1.6 ->
+    # down to 1 sachet (0.5 g): 1 g > 0.5 g, no whole sachet lies inside 0.6-0.8 g. (Nearest
+    # rounding gave 0.5 g, 1 g/day, under the exact 1.2 g/day.) The nearest outside: 0.5 g
+    # below; 1 g above is past the 0.8 g cap, so it is not offered.
     assert p.administrations == (
-        Administration("twice-daily", "twice daily", "sachet", 0.6, 0.8, "g", 0.5, 0.5, 0.5),
+        Administration("twice-daily", "twice daily", "sachet", 0.6, 0.8, "g", None, None, 0.5),
     )
-    o = finding(p, "rounded-outside-range")
+    o = finding(p, "no-practical-amount")
     assert o.severity == "info"
     assert o.message == (
-        "twice daily with sachet: rounding to whole strengths gives 1 g/day to 1 g/day, "
-        "outside the exact range 1.2 g/day to 1.8 g/day"
+        "twice daily with sachet: no practical amount for the exact 0.6 g to 0.8 g per "
+        "administration: none lies inside the range; the nearest are 0.5 g"
     )
-    assert o.management == "Prefer a rounded amount inside the exact range."
+    assert o.management == (
+        "Do not round past the range: give the exact amount another way (another product, "
+        "strength or frequency) or ask the prescriber."
+    )
     assert o.sources == SRC_PRODUCT
     assert p.dose == calcidose.result.DoseRange("per-day", 1.2, 1.8, "g/d", False, None)
-    assert codes(p) == ["capped-per-administration", "rounded-outside-range"]
+    assert codes(p) == ["capped-per-administration", "no-practical-amount"]
 
 
 @pytest.mark.parametrize(
@@ -535,7 +541,7 @@ def test_low_end_above_the_cap_is_major() -> None:
     assert p.dose is not None
     assert (p.dose.low, p.dose.high) == (480, 480)  # both ends brought to the cap
     assert step(p, "apply cap").text() == "range limited to 480 mg/day to 480 mg/day"
-    assert p.status == "caution"
+    assert p.status == "major"  # a major finding: status major (issue 10 section 4)
 
 
 def test_conflicting_caps_apply_the_strictest_and_name_both_sources() -> None:
@@ -623,7 +629,7 @@ def test_low_end_over_the_cap_per_administration_is_major() -> None:
     assert f.message.startswith("three times daily: 150 mg each time exceeds the cap of 100 mg ")
     (a,) = p.administrations
     assert (a.low, a.high) == (100, 100)
-    assert p.status == "caution"
+    assert p.status == "major"  # a major finding: status major (issue 10 section 4)
 
 
 def test_rounding_never_passes_the_daily_cap_divided_per_administration() -> None:
@@ -645,8 +651,8 @@ def test_rounding_never_passes_the_daily_cap_divided_per_administration() -> Non
     assert a.low == 30
     assert a.high == pytest.approx(100 / 3)
     assert step(p, "round to tablet strengths").text() == (
-        "three times daily: 30 mg to 33.3 mg per administration, rounded half up to multiples "
-        "of 5 mg, not past the cap"
+        "three times daily: 30 mg to 33.3 mg per administration, rounded inward to multiples "
+        "of 5 mg, not past the cap: 30 mg"
     )
     # 30 mg x 3 = 90 mg/day: the low end exactly, inside the range
     assert codes(p) == ["capped"]
@@ -672,28 +678,28 @@ def test_rounding_onto_the_exact_range_is_not_flagged(
     assert codes(p) == []
 
 
-def test_rounding_below_the_low_end_is_flagged() -> None:
-    # once daily: 120.5 / 60 = 2.008 -> 2 capsules = 120 mg, 0.5 mg under the low end;
-    # 240 / 60 = 4 capsules = 240 mg exactly
+def test_rounding_near_the_low_end_goes_inward() -> None:
+    # once daily: 120.5 / 60 = 2.008 -> nearest would be 2 capsules = 120 mg, 0.5 mg under the
+    # low end; inward: up to 3 capsules = 180 mg. 240 / 60 = 4 capsules = 240 mg exactly
     p = plan(
         adult(),
         fixed_day(
             120.5, 240, freqs=("once-daily",), products=(product("capsule", ("once-daily",), 60),)
         ),
     )
-    f = finding(p, "rounded-outside-range")
-    assert f.message == (
-        "once daily with capsule: rounding to whole strengths gives 120 mg/day to 240 mg/day, "
-        "outside the exact range 120.5 mg/day to 240 mg/day"
-    )
+    (a,) = p.administrations
+    assert (a.rounded_low, a.rounded_high) == (180, 240)
+    assert codes(p) == []  # nothing outside the range to report
     assert step(p, "round to capsule strengths").text() == (
-        "once daily: 120.5 mg to 240 mg per administration, rounded half up to multiples of 60 mg"
+        "once daily: 120.5 mg to 240 mg per administration, rounded inward to multiples of "
+        "60 mg: 180 mg to 240 mg"
     )
 
 
-def test_rounding_above_the_high_end_is_flagged() -> None:
-    # three times daily: 90 / 3 = 30 mg (1 tablet); 269.5 / 3 = 89.83 mg / 30 = 2.99 -> 3
-    # tablets = 90 mg, x 3 = 270 mg/day: 0.5 mg/day over the high end
+def test_rounding_near_the_high_end_goes_inward() -> None:
+    # three times daily: 90 / 3 = 30 mg (1 tablet); 269.5 / 3 = 89.83 mg / 30 = 2.99 -> nearest
+    # would be 3 tablets = 90 mg, x 3 = 270 mg/day, 0.5 mg/day over the high end; inward: down
+    # to 2 tablets = 60 mg (180 mg/day)
     p = plan(
         adult(),
         fixed_day(
@@ -703,10 +709,9 @@ def test_rounding_above_the_high_end_is_flagged() -> None:
             products=(product("tablet", ("three-times-daily",), 30),),
         ),
     )
-    assert finding(p, "rounded-outside-range").message == (
-        "three times daily with tablet: rounding to whole strengths gives 90 mg/day to "
-        "270 mg/day, outside the exact range 90 mg/day to 269.5 mg/day"
-    )
+    (a,) = p.administrations
+    assert (a.rounded_low, a.rounded_high) == (30, 60)
+    assert codes(p) == []
 
 
 def test_amount_below_the_smallest_strength_is_not_rounded() -> None:
@@ -839,8 +844,8 @@ def test_smallest_strength_in_grams_is_written_in_grams() -> None:
         "smallest strength (0.5 g)"
     )
     assert step(p, "round to sachet strengths").text() == (
-        "three times daily: 0.1 g to 0.2 g per administration, rounded half up to multiples of "
-        "0.5 g"
+        "three times daily: 0.1 g to 0.2 g per administration, rounded inward to multiples of "
+        "0.5 g: none (none lies inside the range)"
     )
 
 

@@ -28,7 +28,15 @@ ADULT: dict[str, Any] = {
     "crcl": "90 mL/min",
     "labs": {"hbsag": "negative", "anti-hbc": "negative", "tb-screen": "negative"},
 }
-_RANK = {"ok": 0, "caution": 1, "cannot-check": 2, "not-dosable": 3, "contraindicated": 4}
+# the documented ranking: ok, caution, major (issue 10: its own status), cannot-check, not-dosable
+_RANK = {
+    "ok": 0,
+    "caution": 1,
+    "major": 2,
+    "cannot-check": 3,
+    "not-dosable": 4,
+    "contraindicated": 5,
+}
 
 
 def adult(**changes: Any) -> Patient:

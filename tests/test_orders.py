@@ -385,7 +385,7 @@ def test_micrograms_and_pint() -> None:
 
 def test_json_shape() -> None:
     d = check("alendronate", "70 mg", "daily", seventy()).to_dict()
-    assert d["schema"] == "calcidose/order-check/1"
+    assert d["schema"] == "calcidose/order-check/2"
     for key in ("drug", "regimen", "verdict", "ordered", "expected", "findings", "trace"):
         assert key in d
     assert d["ordered"] == {

@@ -514,10 +514,17 @@ def test_volume_of_sodium_thiosulfate_is_converted_with_the_label_concentration(
 def test_volume_of_immune_globulin_course() -> None:
     # immune-globulin.toml: solution 10% = 100 mg/mL [octagam-10-label-us]; 1400 mL x 100 mg/mL
     # = 140,000 mg = 140 g, the 2 g/kg course of a 70 kg adult (2 x 70 = 140 g); no cap
-    r = check("immune-globulin", "1400 mL", "every 4 weeks", person("54 years"))
+    # renal function is given (CrCl 90 mL/min): the renal boxed-warning rule can be decided
+    known = Patient(age="54 years", weight="70 kg", sex="male", crcl="90 mL/min")
+    r = check("immune-globulin", "1400 mL", "every 4 weeks", known)
     assert r.per_administration == (140, "g")
     assert r.per_course == (140, "g")
     assert r.verdict == "within-range"
+    # without any renal input the boxed warning's renal risk (pre-existing renal insufficiency)
+    # cannot be excluded: the order cannot be checked, never passed
+    unknown = check("immune-globulin", "1400 mL", "every 4 weeks", person("54 years"))
+    assert unknown.verdict == "cannot-check"
+    assert "immune-globulin-renal-risk:cannot-check" in {f.code for f in unknown.findings}
 
 
 def test_volume_regimen_is_not_converted() -> None:
@@ -824,13 +831,14 @@ def test_json_of_a_checked_order() -> None:
     del d["findings"], d["trace"]
     # 150 mg once daily = 150 mg/day: within 100 to 200 mg/day, under the 300 mg/day label cap
     assert d == {
-        "schema": "calcidose/order-check/1",
+        "schema": "calcidose/order-check/2",
         "drug": "testdrug",
         "drug_name": "testdrug",
         "regimen": "daily",
         "regimen_title": "daily regimen",
         "route": "oral",
         "verdict": "within-range",
+        "status": "ok",  # no finding above info: the overall status is ok
         "order": {
             "amount": {"value": 150, "unit": "mg"},
             "frequency": "once-daily",

@@ -24,6 +24,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import pytest
 import strategies as S
 from hypothesis import assume, given, note
@@ -204,22 +205,137 @@ def test_exact_amount_per_administration_respects_administration_cap() -> None:
     assert once.high <= 100
 
 
-@given(S.catalogs(), S.weight_texts())
-def test_rounding_is_bounded_by_one_step(catalog: Catalog, weight: str) -> None:
+def _single(low: float, high: float) -> bool:
+    return high - low <= 1e-9 * max(1.0, high)
+
+
+@given(S.catalogs(), S.weight_texts(), st.booleans())
+def test_rounding_stays_in_range_within_tolerance_and_under_caps(
+    catalog: Catalog, weight: str, nti: bool
+) -> None:
+    """docs/rounding.md, through dose(): a range is rounded inward (every practical amount lies
+    inside the exact range); a single value moves at most the declared tolerance (10%); no
+    rounded amount passes a cap; a narrow-therapeutic-index drug is never rounded up. (These
+    replace 'rounded >= exact - step or rounded < exact', which could not fail.)"""
+    drug = attrs.evolve(catalog.drugs["gen"], narrow_therapeutic_index=nti)
+    catalog = attrs.evolve(catalog, drugs={**catalog.drugs, "gen": drug})
     plan = _plan(catalog, weight)
-    regimen = catalog.drugs["gen"].regimens[0]
+    regimen = drug.regimens[0]
+    assert regimen.dose is not None
+    basis = regimen.dose.basis
+    period_caps = _caps(catalog, _PER_OF_BASIS[basis])
+    admin_caps = _caps(catalog, "administration")
+    tolerance = catalog.meta.rounding.tolerance
     for a in plan.administrations:
-        if a.step is None or a.rounded_low is None or a.rounded_high is None:
+        if a.rounded_low is None or a.rounded_high is None:
             continue
-        product = next(p for p in regimen.products if a.frequency in p.frequencies)
-        smallest = min(s.value for s in product.strengths)
-        for exact, rounded in ((a.low, a.rounded_low), (a.high, a.rounded_high)):
-            steps = rounded / a.step
-            assert close(steps, round(steps), rel=1e-9), "a whole number of steps"
-            assert rounded >= smallest - EPS, "never below the smallest strength"
-            # half up to the nearest step, or lower when a ceiling forbids it
-            assert rounded <= exact + a.step / 2 + EPS
-            assert rounded >= exact - a.step - EPS or rounded < exact
+        count = by_id(a.frequency).count if basis != "per-administration" else 1
+        assert a.rounded_low <= a.rounded_high + EPS
+        if _single(a.low, a.high):
+            assert abs(a.rounded_high - a.high) <= tolerance * a.high * (1 + EPS) + EPS
+        else:
+            assert a.rounded_low >= a.low * (1 - EPS) - EPS, "inward: low end up, not down"
+            assert a.rounded_high <= a.high * (1 + EPS) + EPS, "inward: high end down, not up"
+        if nti:
+            assert a.rounded_high <= a.high * (1 + EPS) + EPS, "NTI: never rounded up"
+        if period_caps:
+            assert a.rounded_high * count <= min(period_caps) * (1 + EPS) + EPS
+        if admin_caps:
+            assert a.rounded_high <= min(admin_caps) * (1 + EPS) + EPS
+
+
+_amounts = st.floats(min_value=0.01, max_value=5000, allow_nan=False, allow_infinity=False)
+
+
+@given(
+    _amounts,
+    _amounts,
+    st.sampled_from([0.1, 0.25, 0.5, 0.6, 1.0, 2.5, 5.0, 30.0, 60.0, 125.0]),
+    st.integers(min_value=1, max_value=4),
+    st.one_of(st.none(), _amounts),
+    st.sampled_from([0.0, 0.05, 0.1, 0.2]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_practical_amounts_properties(
+    a: float,
+    b: float,
+    step: float,
+    smallest_steps: int,
+    ceiling: float | None,
+    tolerance: float,
+    allow_up: bool,
+    single: bool,
+) -> None:
+    """The rounding function alone, on arbitrary amounts: each property of docs/rounding.md can
+    fail here (a nearest-multiple rounding breaks the first, an unbounded one the second, a
+    rounding that ignores the ceiling the third, a half-up one for NTI drugs the fourth)."""
+    from calcidose.rounding import practical_amounts
+
+    low, high = sorted((a, b))
+    if single:
+        high = low
+    smallest = step * smallest_steps
+    got = practical_amounts(low, high, step, smallest, ceiling, tolerance, allow_up)
+    if got.low is None or got.high is None:
+        assert got.outcome == "none" and got.reason
+        return
+    for value in (got.low, got.high):
+        n = value / step
+        assert abs(n - round(n)) <= 1e-6 * max(1.0, n), "a whole number of steps"
+        assert value >= smallest * (1 - 1e-12), "never below the smallest amount"
+        if ceiling is not None:
+            assert value <= ceiling * (1 + 1e-12), "never above the cap"
+    if _single(low, high):
+        assert abs(got.high - high) <= tolerance * high * (1 + 1e-9) + 1e-9
+    else:
+        assert low * (1 - 1e-12) <= got.low <= got.high <= high * (1 + 1e-12)
+    if not allow_up:
+        assert got.high <= high * (1 + 1e-12)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "step", "smallest", "ceiling", "tolerance", "allow_up", "expected"),
+    [
+        # diltiazem 40-80 mg three times daily, 30 mg tablets: ceil(40/30) = 2 -> 60,
+        # floor(80/30) = 2 -> 60 (nearest rounding gave 30 to 90, outside the range)
+        (40, 80, 30, 30, None, 0.1, True, (60, 60)),
+        # diltiazem ER once daily 166-332 mg, 60 mg steps from 120 mg: ceil(2.77) = 3 -> 180,
+        # floor(5.53) = 5 -> 300 (nearest gave up to 360)
+        (166, 332, 60, 120, None, 0.1, True, (180, 300)),
+        # colchicine 1 mg, 0.6 mg tablets, NTI: 1.2 is up (not allowed), 0.6 is 40% under
+        (1, 1, 0.6, 0.6, 1.2, 0.1, False, (None, None)),
+        # colchicine 1 mg, 0.5 mg tablets: 2 x 0.5 = 1 mg exactly
+        (1, 1, 0.5, 0.5, 1.2, 0.1, False, (1, 1)),
+        # 681.75 mg (375 mg/m2 x 1.818 m2) measured in 1 mg steps (0.1 mL of 10 mg/mL):
+        # 681 is 0.75 under, 682 is 0.25 over: nearest 682 (+0.04%, within 10%)
+        (681.75, 681.75, 1, 1, None, 0.1, True, (682, 682)),
+        # 105 mg with 100 mg steps: 100 is 4.8% under, 200 is 90% over: 100
+        (105, 105, 100, 100, None, 0.1, True, (100, 100)),
+        # 150 mg with 100 mg steps: 100 (33% under) and 200 (33% over): neither within 10%
+        (150, 150, 100, 100, None, 0.1, True, (None, None)),
+        # a tie: 0.75 in 0.5 steps with a 50% tolerance: 0.5 and 1 are both 0.25 away: up to 1
+        (0.75, 0.75, 0.5, 0.5, None, 0.5, True, (1, 1)),
+        # the same tie for an NTI drug: down to 0.5
+        (0.75, 0.75, 0.5, 0.5, None, 0.5, False, (0.5, 0.5)),
+        # a range under a ceiling: 100-300 mg, 50 mg steps, cap 220 mg -> 100 to 200
+        (100, 300, 50, 50, 220, 0.1, True, (100, 200)),
+    ],
+)
+def test_practical_amounts_by_hand(
+    low: float,
+    high: float,
+    step: float,
+    smallest: float,
+    ceiling: float | None,
+    tolerance: float,
+    allow_up: bool,
+    expected: tuple[float | None, float | None],
+) -> None:
+    from calcidose.rounding import practical_amounts
+
+    got = practical_amounts(low, high, step, smallest, ceiling, tolerance, allow_up)
+    assert (got.low, got.high) == expected
 
 
 @given(S.catalogs(), S.weight_texts())
@@ -268,7 +384,8 @@ def test_plan_is_the_same_in_every_weight_unit(
         assert other.dose is not None
         assert close(other.dose.low, first.dose.low) and close(other.dose.high, first.dose.high)
         assert [f.code for f in other.findings] == [f.code for f in first.findings] or any(
-            f.code == "rounded-outside-range" for f in (*other.findings, *first.findings)
+            f.code in ("no-practical-amount", "below-smallest-strength")
+            for f in (*other.findings, *first.findings)
         )
 
 
@@ -778,17 +895,39 @@ def test_patient_container_messages() -> None:
 
 
 def _expected_rounding(
-    exact: float, step: Decimal, smallest: Decimal, ceiling: Decimal | None
-) -> Decimal | None:
-    """The documented rule, by hand: nearest multiple of the step, half up (Decimal); lowered a
-    step at a time while above the ceiling; None when below the smallest strength."""
-    from decimal import ROUND_HALF_UP
+    low: float,
+    high: float,
+    step: Decimal,
+    smallest: Decimal,
+    ceiling: Decimal | None,
+    tolerance: Decimal,
+) -> tuple[Decimal, Decimal] | None:
+    """The documented rule (docs/rounding.md), by hand in Decimal: a range inward (low end up
+    to a multiple of the step, at least the smallest; high end down, at most the ceiling); a
+    single value to the nearest multiple within the tolerance (a tie up), never past the
+    ceiling; None when nothing fits."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR
 
-    n = (Decimal(repr(exact)) / step).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    rounded = n * step
-    while ceiling is not None and rounded > ceiling + Decimal("1e-9") and rounded - step >= 0:
-        rounded -= step
-    return None if rounded < smallest - Decimal("1e-9") else rounded
+    lo, hi = Decimal(repr(low)), Decimal(repr(high))
+    if hi - lo <= Decimal("1e-9") * max(Decimal(1), hi):
+        down = (hi / step).to_integral_value(ROUND_FLOOR) * step
+        up = (hi / step).to_integral_value(ROUND_CEILING) * step
+        fits = [
+            c
+            for c in {down, up}
+            if c >= smallest - Decimal("1e-9")
+            and c > 0
+            and (ceiling is None or c <= ceiling + Decimal("1e-9"))
+            and abs(c - hi) <= tolerance * hi + Decimal("1e-9")
+        ]
+        if not fits:
+            return None
+        best = min(fits, key=lambda c: (abs(c - hi), -c))
+        return best, best
+    top = hi if ceiling is None else min(hi, ceiling)
+    r_low = (max(lo, smallest) / step - Decimal("1e-9")).to_integral_value(ROUND_CEILING) * step
+    r_high = (top / step + Decimal("1e-9")).to_integral_value(ROUND_FLOOR) * step
+    return None if r_low > r_high else (r_low, r_high)
 
 
 @given(S.catalogs(), S.weight_texts())
@@ -799,6 +938,7 @@ def test_rounding_is_the_documented_rule(catalog: Catalog, weight: str) -> None:
     basis = regimen.dose.basis
     period_caps = _caps(catalog, _PER_OF_BASIS[basis])
     admin_caps = _caps(catalog, "administration")
+    tolerance = Decimal(repr(catalog.meta.rounding.tolerance))
     for a in plan.administrations:
         if a.step is None:
             continue
@@ -811,12 +951,13 @@ def test_rounding_is_the_documented_rule(catalog: Catalog, weight: str) -> None:
         ceilings = [Decimal(repr(min(period_caps))) / count] if period_caps else []
         ceilings += [Decimal(repr(min(admin_caps)))] if admin_caps else []
         ceiling = min(ceilings) if ceilings else None
-        for exact, rounded in ((a.low, a.rounded_low), (a.high, a.rounded_high)):
-            expected = _expected_rounding(exact, step, smallest, ceiling)
-            if expected is None or rounded is None:
-                assert a.rounded_low is None or a.rounded_high is None
-                continue
-            assert abs(Decimal(repr(rounded)) - expected) <= Decimal("1e-9"), (exact, rounded)
+        expected = _expected_rounding(a.low, a.high, step, smallest, ceiling, tolerance)
+        if expected is None:
+            assert a.rounded_low is None and a.rounded_high is None
+            continue
+        assert a.rounded_low is not None and a.rounded_high is not None
+        assert abs(Decimal(repr(a.rounded_low)) - expected[0]) <= Decimal("1e-6"), a
+        assert abs(Decimal(repr(a.rounded_high)) - expected[1]) <= Decimal("1e-6"), a
 
 
 @pytest.mark.parametrize(
@@ -830,13 +971,13 @@ def test_rounding_is_the_documented_rule(catalog: Catalog, weight: str) -> None:
     ],
 )
 def test_rounding_ties_go_up(amount: float, step: float, expected: float) -> None:
-    from calcidose.dosing import _round_to_step
+    from calcidose.rounding import round_to_step as _round_to_step
 
     assert _round_to_step(amount, step, step, None) == expected
 
 
 def test_rounding_never_passes_the_ceiling_and_never_goes_below_the_smallest() -> None:
-    from calcidose.dosing import _round_to_step
+    from calcidose.rounding import round_to_step as _round_to_step
 
     # 118 mg in 30 mg steps -> 120 mg; a 100 mg ceiling takes it down one step to 90 mg
     assert _round_to_step(118.0, 30.0, 30.0, 100.0) == 90.0

@@ -247,14 +247,16 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         "oral-standard",
         "major",
         C(crcl="35 mL/min"),
-        C(crcl="50 mL/min"),
+        # Renal Drug Handbook "GFR 20 to 50": 50 is inside, 50.5 is not (was 50 when the
+        # table read "below 50")
+        C(crcl="50.5 mL/min"),
     ),
     "etidronate-renal-high-dose": (
         "etidronate",
         "oral-high-dose",
         "major",
         C(crcl="45 mL/min"),
-        C(crcl="50 mL/min"),
+        C(crcl="50.5 mL/min"),
     ),
     "etidronate-renal-below-20": (
         "etidronate",
@@ -338,8 +340,9 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         "probenecid",
         None,
         "major",
-        C(crcl="29 mL/min"),
+        # US label: "30 mL/minute or less": 30 fires (it did not when the table read "< 30")
         C(crcl="30 mL/min"),
+        C(crcl="30.5 mL/min"),
     ),
     "probenecid-salicylate": ("probenecid", None, "major", C(medications=["aspirin"]), C()),
     "probenecid-methotrexate": (  # contraindicated in the French thesaurus [S]
