@@ -29,7 +29,7 @@ from . import frequency as freq_mod
 from . import units
 from .catalog import get_catalog, resolve_drug
 from .errors import UnknownRegimenError
-from .model import Catalog, Drug, Product, Regimen
+from .model import Cap, Catalog, Drug, Product, Regimen
 from .patient import Patient
 from .result import (
     SEVERITY_RANK,
@@ -43,7 +43,7 @@ from .result import (
 )
 from .rounding import Practical, practical_amounts
 
-__all__ = ["Limit", "dose", "require_regimen", "select_regimen"]
+__all__ = ["Limit", "cap_limits", "dose", "require_regimen", "select_regimen"]
 
 #: The basis of a range -> the ``per`` of the caps that limit it directly.
 _CAP_PER: Final = {
@@ -54,6 +54,8 @@ _CAP_PER: Final = {
     "per-session": "session",
 }
 _SUFFIX: Final = {"per-day": "/d", "per-week": "/wk"}
+#: Per-kg cap units -> the unit of the cap once multiplied by the body weight.
+_PER_KG_CAP: Final = {"mg/kg/d": "mg/d", "ug/kg/d": "ug/d", "mg/kg": "mg", "g/kg": "g"}
 
 
 class Limit:
@@ -264,17 +266,78 @@ def select_regimen(
 
 
 def _limits(regimen: Regimen) -> list[Limit]:
-    return [
-        Limit(
-            cap.kind,
-            cap.per,
-            _canonical(cap.max.value, cap.max.unit),
-            cap.max.unit,
-            cap.sources,
-            cap.note,
+    """The regimen's caps in fixed amounts (per-kg caps are scaled per patient)."""
+    return [_fixed_limit(cap) for cap in regimen.caps if cap.max.unit not in _PER_KG_CAP]
+
+
+def _fixed_limit(cap: Cap) -> Limit:
+    return Limit(
+        cap.kind,
+        cap.per,
+        _canonical(cap.max.value, cap.max.unit),
+        cap.max.unit,
+        cap.sources,
+        cap.note,
+    )
+
+
+def cap_limits(
+    drug: Drug | None, regimen: Regimen, weight_kg: float | None
+) -> tuple[list[Limit], list[Step], list[Cap]]:
+    """Every cap that bounds ``regimen`` for a patient of ``weight_kg``: the regimen's own and
+    the drug's (which bound every regimen), as canonical limits (mg, mg/d, mg/wk or mL).
+
+    A per-kg cap (``4 mg/kg/d``, ``2 g/kg`` per course) is multiplied by the weight, with a
+    trace step; without a weight it is returned in the third list (it cannot be applied).
+    """
+    limits = list(_compiled(regimen)[1])
+    steps: list[Step] = []
+    unscaled: list[Cap] = []
+    drug_caps = drug.caps if drug is not None else ()
+    limits.extend(_fixed_limit(c) for c in drug_caps if c.max.unit not in _PER_KG_CAP)
+    for cap in (*regimen.caps, *drug_caps):
+        scaled = _PER_KG_CAP.get(cap.max.unit)
+        if scaled is None:  # fixed: compiled (the regimen's) or added above (the drug's)
+            continue
+        if weight_kg is None:
+            unscaled.append(cap)
+            continue
+        value = _canonical(cap.max.value, cap.max.unit) * weight_kg
+        shown = value / units.UCUM[scaled].factor
+        steps.append(
+            Step(
+                f"cap per kg ({cap.kind})",
+                "{rate} x {weight} = {cap}" + _note(cap.note),
+                (
+                    ("rate", cap.max.value, cap.max.unit),
+                    ("weight", weight_kg, "kg"),
+                    ("cap", shown, scaled),
+                ),
+                sources=cap.sources,
+            )
         )
-        for cap in regimen.caps
-    ]
+        limits.append(Limit(cap.kind, cap.per, value, scaled, cap.sources, cap.note))
+    return limits, steps, unscaled
+
+
+def _note(note: str) -> str:
+    """': note' for a step template (braces escaped: the note is text, not a template)."""
+    return f": {note.replace('{', '{{').replace('}', '}}')}" if note else ""
+
+
+def _unscaled_finding(regimen: Regimen, caps: list[Cap]) -> Finding:
+    listed = "; ".join(
+        units.format_quantity(c.max.value, c.max.unit) + f" ({c.kind}, per {c.per})" for c in caps
+    )
+    return Finding(
+        "cannot-check",
+        "missing-weight",
+        f"the {regimen.id} maxima per kg of body weight ({listed}) cannot be applied: the "
+        "patient's weight is not given",
+        "Give the patient's weight with its unit.",
+        tuple(s for c in caps for s in c.sources),
+        ("weight",),
+    )
 
 
 def _strictest(
@@ -579,7 +642,7 @@ def dose(
     steps.extend(outcome.steps)
     if chosen is not None and chosen.dosable and chosen.dose is not None:
         dose_range, admins = _compute(
-            chosen, patient, outcome.limits, _Rules(cat, entry), steps, findings
+            entry, chosen, patient, outcome.limits, _Rules(cat, entry), steps, findings
         )
     findings.sort(key=lambda f: SEVERITY_RANK[f.severity])
     return DosePlan(
@@ -662,6 +725,7 @@ def _scale(
 
 
 def _compute(
+    drug: Drug,
     regimen: Regimen,
     patient: Patient,
     extra_limits: list[Limit],
@@ -697,7 +761,11 @@ def _compute(
             ("high", high / out_factor, out_code),
         )
     steps.append(Step(f"range ({basis})", formula, terms, sources=spec.sources))
-    limits = _compiled(regimen)[1] + extra_limits
+    caps, cap_steps, unscaled = cap_limits(drug, regimen, patient.weight_kg)
+    steps.extend(cap_steps)
+    if unscaled:
+        findings.append(_unscaled_finding(regimen, unscaled))
+    limits = caps + extra_limits
     cap = _strictest(limits, _CAP_PER[basis], out_code, steps, findings)
     capped = False
     if cap is not None and high > cap.value + 1e-9:

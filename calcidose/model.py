@@ -205,6 +205,9 @@ class DoseRange:
 class Cap:
     """A maximum on the computed dose, with its own sources.
 
+    ``max`` may be per kg of body weight (``mg/kg/d``, ``mg/kg``, ``g/kg``): it is multiplied by
+    the patient's weight (a trace step) and, without a weight, cannot be applied (cannot-check).
+
     ``kind`` says where it comes from: ``label`` (a drug label), ``regimen`` (the calcinosis
     reports) or ``policy`` (a calcidose product decision, documented as such). ``per`` is the
     basis it limits; the unit of ``max`` must agree with it (``mg/d`` for day, ``mg`` for
@@ -321,6 +324,9 @@ class Drug:
     counselling: tuple[str, ...] = ()
     regimens: tuple[Regimen, ...] = ()
     rules: tuple[Rule, ...] = ()
+    #: Maxima of the drug itself (a label maximum per kg, a course maximum): they bound every
+    #: regimen, the computed range and the order check alike.
+    caps: tuple[Cap, ...] = ()
     #: brand names (US and UK), as spelled on the pack; looked up like synonyms
     brands: tuple[str, ...] = ()
 

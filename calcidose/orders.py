@@ -1,7 +1,8 @@
 """Checking a written order: drug, amount, frequency (and route) against the regimen and the rules.
 
 :func:`check` reads the order (an amount with its unit, a frequency as people write it), picks
-the regimen that fits its route, frequency and the patient (the choice is in the trace), asks
+the regimen that fits its route, frequency and the patient, never by the ordered amount (the
+choice is in the trace), asks
 the dose engine (:func:`calcidose.dosing.dose`) for the patient's expected range and findings,
 compares the order per administration, per day, per week or per course (in the regimen's own
 basis: a weekly regimen is never turned into a daily one) with that range and with every
@@ -55,6 +56,7 @@ from .result import (
 )
 
 __all__ = [
+    "AMOUNT_ORDER",
     "ORDER_CHECK_SCHEMA",
     "ROUTE_WORDS",
     "VERDICTS",
@@ -63,6 +65,7 @@ __all__ = [
     "Maximum",
     "OrderCheck",
     "Verdict",
+    "amount_rank",
     "check",
     "order_exit_code",
     "order_status",
@@ -88,6 +91,24 @@ VERDICTS: Final = (
     "below-range",
     "within-range",
 )
+
+#: The verdicts an amount can earn, from best to worst as the ordered amount grows. Verdicts
+#: are monotone (issue 10 section 3): for the same drug, patient, frequency and route (and
+#: regimen, when named) a larger amount never has a lower rank. ``cannot-check`` is not on the
+#: scale (it says the amount could not be judged).
+AMOUNT_ORDER: Final = (
+    "below-range",
+    "within-range",
+    "above-range",
+    "exceeds-maximum",
+    "contraindicated",
+)
+
+
+def amount_rank(verdict: str) -> int | None:
+    """The verdict's place in :data:`AMOUNT_ORDER` (None for ``cannot-check``)."""
+    return AMOUNT_ORDER.index(verdict) if verdict in AMOUNT_ORDER else None
+
 
 #: The exit code a range verdict alone asks for (the overall exit also reads the status).
 VERDICT_EXIT: Final[dict[str, int]] = {
@@ -411,13 +432,11 @@ def _describe(regimen: Regimen, freq: Frequency, age: float | None) -> str:
 
 
 def _choose(
-    cat: Catalog,
     drug: Drug,
     patient: Patient,
     freq: Frequency,
     route: str | None,
     regimen_id: str | None,
-    amount_mg: float | None,
 ) -> tuple[Regimen | None, list[Finding], list[Step]]:
     findings: list[Finding] = []
     steps: list[Step] = []
@@ -481,15 +500,11 @@ def _choose(
             )
         )
         return None, findings, steps
+    # Never by the ordered amount: a choice by amount fit would pick a regimen because its
+    # range (or its limits) are looser, and a larger amount could then read better than a
+    # smaller one (issue 10 section 3). Between regimens still tied, the tables' order decides
+    # (the first is the standard one); another regimen is named with regimen=.
     chosen = tied[0]
-    why = ""
-    if len(tied) > 1 and amount_mg is not None:
-        for r in tied:
-            if _order_fits_range(cat, drug, r, patient, amount_mg, freq):
-                if r is not tied[0]:
-                    why = "; the ordered amount is within its range"
-                chosen = r
-                break
     others = [r for r in pool if r is not chosen]
     rest = (
         "; not chosen: " + "; ".join(f"{r.id} ({_describe(r, freq, age)})" for r in others)
@@ -499,33 +514,10 @@ def _choose(
     steps.append(
         Step(
             "regimen",
-            f"{chosen.id} chosen for this order ({_describe(chosen, freq, age)}{why}){rest}",
+            f"{chosen.id} chosen for this order ({_describe(chosen, freq, age)}){rest}",
         )
     )
     return chosen, findings, steps
-
-
-def _order_fits_range(
-    cat: Catalog, drug: Drug, regimen: Regimen, patient: Patient, amount: float, freq: Frequency
-) -> bool:
-    """True when the order (amount in mg) is within the regimen's range for the patient."""
-    if not regimen.dosable or regimen.dose is None:
-        return False
-    from .dosing import dose
-
-    plan = dose(drug.id, patient, regimen.id, catalog=cat)
-    if plan.dose is None:
-        return False
-    factor = units.UCUM[plan.dose.unit].factor
-    low, high = plan.dose.low * factor, plan.dose.high * factor
-    basis = plan.dose.basis
-    if basis == "per-day" and freq.period_days <= 1.0:
-        value = amount * (freq.count if freq.period_days > 0 else 1)
-    elif basis in ("per-administration", "per-session"):
-        value = amount
-    else:
-        return False
-    return low - _EPS <= value <= high * (1 + _EPS) + _EPS
 
 
 # --- the check ---------------------------------------------------------------------------------
@@ -650,9 +642,7 @@ def check(
         )
     ]
     findings: list[Finding] = []
-    chosen, choice_findings, choice_steps = _choose(
-        cat, entry, patient, freq, route_id, regimen, value if kind == "amount" else None
-    )
+    chosen, choice_findings, choice_steps = _choose(entry, patient, freq, route_id, regimen)
     findings.extend(choice_findings)
     steps.extend(choice_steps)
 
@@ -709,7 +699,7 @@ def check(
             )
         )
 
-    comparison = _Comparison(order, chosen, plan, out_code)
+    comparison = _Comparison(order, chosen, plan, out_code, entry, patient.weight_kg)
     comparison.run(outcome.limits, steps, findings)
 
     verdict = _verdict(entry, chosen, findings, comparison)
@@ -797,7 +787,17 @@ def _convert_volume(
 class _Comparison:
     """The order against the expected range and every maximum."""
 
-    def __init__(self, order: _Order, regimen: Regimen | None, plan: DosePlan | None, code: str):
+    def __init__(
+        self,
+        order: _Order,
+        regimen: Regimen | None,
+        plan: DosePlan | None,
+        code: str,
+        drug: Drug | None = None,
+        weight_kg: float | None = None,
+    ):
+        self.drug = drug
+        self.weight_kg = weight_kg
         self.order = order
         self.regimen = regimen
         self.plan = plan
@@ -840,19 +840,11 @@ class _Comparison:
         r = self.regimen
         if r is None:
             return
-        from .dosing import Limit
+        from .dosing import Limit, cap_limits
 
-        limits: list[Limit] = [
-            Limit(
-                cap.kind,
-                cap.per,
-                cap.max.value * units.UCUM[cap.max.unit].factor,
-                cap.max.unit,
-                cap.sources,
-                cap.note,
-            )
-            for cap in r.caps
-        ]
+        # the regimen's caps and the drug's (which bound every regimen), per-kg ones scaled by
+        # the weight (without it they are a missing-weight finding of the plan)
+        limits: list[Limit] = cap_limits(self.drug, r, self.weight_kg)[0]
         limits.extend(rule_limits)
         total = self._course_total()
         if total is not None:

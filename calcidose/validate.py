@@ -113,9 +113,24 @@ RENAL_BOUNDS: Final = ("crcl_below", "crcl_at_most", "crcl_at_least", "crcl_abov
 _PER_KG_LIMIT: Final[dict[str, frozenset[str]]] = {
     "day": frozenset({"amount/weight/day"}),
     "administration": frozenset({"amount/weight"}),
+    "course": frozenset({"amount/weight"}),
+    "session": frozenset({"amount/weight"}),
+}
+
+#: A cap may be per kg of body weight too (calcidose.dosing multiplies it by the weight): a
+#: label maximum of 4 mg/kg/day, a course of at most 2 g/kg.
+CAP_PER_KG: Final[dict[str, frozenset[str]]] = {
+    "day": frozenset({"amount/weight/day"}),
+    "administration": frozenset({"amount/weight"}),
+    "course": frozenset({"amount/weight"}),
+    "session": frozenset({"amount/weight"}),
 }
 
 _RULE_KIND_NEEDS: Final = {"dose-adjustment": "adjust", "separation": "separate"}
+
+
+def _cap_dimensions(per: str) -> frozenset[str]:
+    return CAP_DIMENSIONS[per] | CAP_PER_KG.get(per, frozenset())
 
 
 class _Checker:
@@ -254,6 +269,10 @@ class _Checker:
             self.regimen(regimen, field)
         for n, rule in enumerate(drug.rules):
             self.rule(rule, f"$.rules[{n}]", seen)
+        for n, cap in enumerate(drug.caps):
+            cfield = f"$.caps[{n}]"
+            self.sources(cap.sources, f"{cfield}.sources", required=True)
+            self.quantity(cap.max, f"{cfield}.max", _cap_dimensions(cap.per))
 
     def regimen(self, regimen: Regimen, field: str) -> None:
         self.sources(regimen.sources, f"{field}.sources", required=regimen.dosable)
@@ -295,7 +314,7 @@ class _Checker:
             for n, cap in enumerate(regimen.caps):
                 cfield = f"{field}.caps[{n}]"
                 self.sources(cap.sources, f"{cfield}.sources", required=True)
-                self.quantity(cap.max, f"{cfield}.max", CAP_DIMENSIONS[cap.per])
+                self.quantity(cap.max, f"{cfield}.max", _cap_dimensions(cap.per))
             if not (regimen.not_dosable_reason or "").strip():
                 self.fail(f"{field}.not_dosable_reason", "a not-dosable regimen must say why")
             if regimen.dose is not None:
@@ -367,7 +386,9 @@ class _Checker:
         for n, cap in enumerate(regimen.caps):
             cfield = f"{field}.caps[{n}]"
             self.sources(cap.sources, f"{cfield}.sources", required=True)
-            value = self.quantity(cap.max, f"{cfield}.max", CAP_DIMENSIONS[cap.per])
+            value = self.quantity(cap.max, f"{cfield}.max", _cap_dimensions(cap.per))
+            if value is not None and units.UCUM[cap.max.unit].dimension.startswith("amount/wei"):
+                value = None  # a per-kg cap: compared with the range only once scaled
             if cap.per == "week" and dose.basis != "per-week":
                 self.fail(f"{cfield}.per", "a weekly cap on a regimen that is not weekly")
             if dose.basis == "per-week" and cap.per == "day":

@@ -660,7 +660,13 @@ SEMANTIC: list[tuple[str, Catalog, list[TableProblem]]] = [
     (
         "cap per day in mg",
         regimen(caps=(attrs.evolve(_label_cap, max=q(480, "mg")),)),
-        [P(f"{REG}.caps[0].max.unit", "unit 'mg' is a amount; this field needs amount/day")],
+        # a cap per day may be per kg too (issue 10 section 2: 4 mg/kg/day), so both are named
+        [
+            P(
+                f"{REG}.caps[0].max.unit",
+                "unit 'mg' is a amount; this field needs amount/day or amount/weight/day",
+            )
+        ],
     ),
     (
         "weekly cap on a daily regimen",
@@ -944,7 +950,7 @@ def test_caps_of_a_not_dosable_regimen_are_checked() -> None:
         ),
         P(
             "$.regimens[0].caps[0].max.unit",
-            "unit 'mg' is a amount; this field needs amount/day",
+            "unit 'mg' is a amount; this field needs amount/day or amount/weight/day",
             "drugs/notdosable.toml",
             "notdosable",
         ),

@@ -130,14 +130,19 @@ def test_regimen_choice_is_shown() -> None:
     assert "not chosen: oral-weight-based-pediatric" in step.formula
 
 
-def test_regimen_by_amount_when_route_frequency_and_age_tie() -> None:
-    # etidronate, 70 kg: 5-10 mg/kg/day = 350-700 mg/day; 11-20 mg/kg/day = 770-1400 mg/day
+def test_regimen_never_by_amount_when_route_frequency_and_age_tie() -> None:
+    # etidronate, 70 kg: 5-10 mg/kg/day = 350-700 mg/day; 11-20 mg/kg/day = 770-1400 mg/day.
+    # Issue 10 section 3: the amount no longer picks the regimen (1000 mg/day used to select
+    # the high-dose regimen and read "within range"); the standard one, first in the table, is
+    # kept, and the high-dose regimen is named when it is meant.
     standard = check("etidronate", "400 mg", "daily", seventy())
     assert (standard.regimen, standard.verdict) == ("oral-standard", "within-range")
     high = check("etidronate", "1000 mg", "daily", seventy())
-    assert (high.regimen, high.verdict) == ("oral-high-dose", "within-range")
+    assert (high.regimen, high.verdict) == ("oral-standard", "above-range")  # 1000 > 700
     step = next(s for s in high.trace if s.label == "regimen")
-    assert "the ordered amount is within its range" in step.formula
+    assert "the ordered amount is within its range" not in step.formula
+    named = check("etidronate", "1000 mg", "daily", seventy(), regimen="oral-high-dose")
+    assert (named.regimen, named.verdict) == ("oral-high-dose", "within-range")
     over = check("etidronate", "1600 mg", "daily", seventy())  # above both ranges
     assert over.verdict == "above-range"
 
