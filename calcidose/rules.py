@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from . import renal, units
+from . import renal, safeio, units
 from .model import Catalog, Drug, Regimen, Rule
 from .patient import Patient
 from .renal import RenalFunction
@@ -823,8 +823,8 @@ def _unknown_ids(
                 Finding(
                     "cannot-check",
                     "unknown-medication",
-                    f"medication {med!r} is not known to calcidose; its interactions "
-                    f"cannot be checked{hint}",
+                    f"medication {safeio.shown(med)} is not known to calcidose; its "
+                    f"interactions cannot be checked{hint}",
                     "Check interactions for it by another means, or use its exact id.",
                     missing=(f"medication {med}",),
                 )
@@ -835,7 +835,8 @@ def _unknown_ids(
                 Finding(
                     "cannot-check",
                     "unknown-condition",
-                    f"condition {cond!r} is not known to calcidose; it cannot be checked",
+                    f"condition {safeio.shown(cond)} is not known to calcidose; "
+                    "it cannot be checked",
                     "Check it by another means, or use its exact id (calcidose conditions).",
                     missing=(f"condition {cond}",),
                 )

@@ -30,15 +30,16 @@ from ..errors import CalcidoseError, FrequencyError, InputError, PatientError, U
 from ..frequency import FREQUENCIES, parse_frequency
 from ..model import Catalog
 from ..orders import OrderCheck, check
-from ..patient import Patient
+from ..patient import LAB_VALUES, Patient
 from ..result import DosePlan
 from .page_form import (
     FIELDS,
+    LAB_FIELDS,
     QUANTITIES,
     FormData,
     Refusal,
     culprits,
-    field_of,
+    fields_of,
     patient_kwargs,
     read_form,
 )
@@ -91,7 +92,7 @@ def _blame(
     names = culprits(build, kwargs)
     if not names:
         return Refusal({}, str(exc))
-    return Refusal({field_of(n): str(exc) for n in names})
+    return Refusal({field: str(exc) for n in names for field in fields_of(n)})
 
 
 def _order_errors(form: FormData) -> dict[str, str]:
@@ -122,7 +123,7 @@ def compute(form: FormData, catalog: Catalog) -> DosePlan | OrderCheck | Refusal
     errors.update(_refuse_each(kwargs))
     if form.action == "check":
         errors.update(_order_errors(form))
-    valid = {k: v for k, v in kwargs.items() if field_of(k) not in errors}
+    valid = {k: v for k, v in kwargs.items() if not set(fields_of(k)) & set(errors)}
     try:
         patient = Patient(**valid)
     except CalcidoseError as exc:  # values that contradict each other
@@ -178,6 +179,10 @@ def render_page(
         conditions=sorted(catalog.conditions.values(), key=lambda c: c.name.lower()),
         unknown_conditions=[c for c in form.conditions if c not in catalog.conditions],
         frequencies=[f.text for f in FREQUENCIES],
+        labs=[
+            (name, [(v, v.capitalize()) for v in LAB_VALUES[lab]])
+            for name, lab in LAB_FIELDS.items()
+        ],
         tables_version=catalog.tables_version,
         version=__version__,
         answered_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

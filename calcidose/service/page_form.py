@@ -17,17 +17,31 @@ from typing import Any, Final
 import attrs
 
 from ..errors import CalcidoseError
+from ..patient import LAB_VALUES
 
 __all__ = [
     "FIELDS",
+    "LAB_FIELDS",
+    "LAB_LABELS",
     "MAX_FIELD_CHARS",
     "FormData",
     "Refusal",
     "culprits",
+    "field_of",
+    "fields_of",
     "patient_kwargs",
     "read_form",
 ]
 
+#: The words of the categorical laboratory results a rule can test (``Patient(labs=...)``); a
+#: lab the tables add later is shown by its id until it is given words here.
+LAB_LABELS: Final[dict[str, str]] = {
+    "hbsag": "HBsAg (hepatitis B surface antigen)",
+    "anti-hbc": "Anti-HBc (hepatitis B core antibody)",
+    "tb-screen": "Tuberculosis screen",
+}
+#: Form field name of each laboratory result.
+LAB_FIELDS: Final[dict[str, str]] = {f"lab-{lab}": lab for lab in LAB_VALUES}
 #: Form field name -> the label the person reads (the page shows exactly these words).
 FIELDS: Final[dict[str, str]] = {
     "drug": "Drug",
@@ -41,6 +55,7 @@ FIELDS: Final[dict[str, str]] = {
     "lactating": "Lactating",
     "condition": "Conditions",
     "medications": "Current medications",
+    **{name: LAB_LABELS.get(lab, lab) for name, lab in LAB_FIELDS.items()},
     "amount": "Ordered amount",
     "frequency": "Frequency",
 }
@@ -133,6 +148,16 @@ def patient_kwargs(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
             errors[name] = f"{FIELDS[name]} must be {allowed}, not {form.values[name]!r}"
         elif choices[text] is not None:
             kwargs[name] = choices[text]
+    labs = {}
+    for name, lab in LAB_FIELDS.items():
+        text = form.values[name].strip().lower()
+        if text in LAB_VALUES[lab]:
+            labs[lab] = text
+        elif text:
+            allowed = ", ".join(LAB_VALUES[lab]) + " or not stated"
+            errors[name] = f"{FIELDS[name]} must be {allowed}, not {form.values[name]!r}"
+    if labs:
+        kwargs["labs"] = labs
     if form.conditions:
         kwargs["conditions"] = list(form.conditions)
     medications = form.items("medications")
@@ -164,3 +189,8 @@ def culprits(build: Callable[[dict[str, Any]], object], kwargs: Mapping[str, Any
 def field_of(name: str) -> str:
     """The form field of a Patient keyword (``conditions`` is the ``condition`` checkboxes)."""
     return "condition" if name == "conditions" else name
+
+
+def fields_of(name: str) -> list[str]:
+    """The form fields behind a Patient keyword (``labs`` is one select per laboratory result)."""
+    return list(LAB_FIELDS) if name == "labs" else [field_of(name)]

@@ -185,3 +185,37 @@ def test_phone_width(
     assert viewport == 375
     assert width <= viewport, f"{state}: the page is {width} px wide at a 375 px viewport"
     shoot(phone, f"5-phone-{state}")
+
+
+#: The states audited, as a bookmarkable query (the same answer as the form gives).
+STATES = {
+    "form": "",
+    "plain": "?drug=diltiazem&weight=70+kg&age=54+y&sex=male&action=dose",
+    "cannot-check": "?drug=alendronate&weight=70+kg&age=54+y&sex=male&action=dose",
+    "contraindicated": "?drug=minocycline&weight=70+kg&age=30+y&sex=female&pregnant=yes",
+    "exceeds-maximum": "?drug=minocycline&weight=80+kg&age=60+y&sex=male&amount=200+mg"
+    "&frequency=twice+daily&action=check",
+    "refused": "?drug=diltiazem&weight=70+kgs&height=1.7+m&age=54&action=dose",
+}
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_accessibility_audit(page: Any, server: str, state: str) -> None:
+    """axe-core's WCAG 2.1 A/AA rules (labels, contrast, ARIA, landmarks, headings) find
+    nothing, in every state of the page."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:  # pragma: no cover - the test extra has it
+        import os
+
+        if os.environ.get("CI"):
+            pytest.fail("axe-playwright-python is not installed (it is in the test extra)")
+        pytest.skip("axe-playwright-python is not installed (it is in the test extra)")
+    page.goto(server + STATES[state])
+    tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": tags}})
+    found = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+    assert found == []

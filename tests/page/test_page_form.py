@@ -31,7 +31,7 @@ def client(app: Any) -> TestClient:
 def errors_of(text: str) -> dict[str, str]:
     """Field name -> the refusal shown next to it (the block holding the input or select)."""
     found = {}
-    for match in re.finditer(r'<p class="error" id="e-([a-z]+)">(.*?)</p>', text, re.S):
+    for match in re.finditer(r'<p class="error" id="e-([a-z-]+)">(.*?)</p>', text, re.S):
         found[match.group(1)] = html.unescape(re.sub(r"<[^>]+>", "", match.group(2)))
     return found
 
@@ -306,3 +306,55 @@ def test_a_major_interaction_is_red_even_within_range(client: TestClient) -> Non
     assert "MAJOR FINDING" in top
     assert "Range verdict: WITHIN RANGE" in top
     assert "metoprolol" in top  # the finding's own words are in the headline
+
+
+def test_laboratory_results(client: TestClient) -> None:
+    # rituximab: US label boxed warning, screen for hepatitis B (HBsAg and anti-HBc) before
+    # starting; unstated, the page says it cannot check; stated negative, the screen is done
+    unknown = post(client, drug="rituximab", weight="70 kg", age="50 y", sex="male", action="dose")
+    assert "CANNOT CHECK" in unknown.text.split('id="headline"')[1].split("</h1>")[0]
+    screened = post(
+        client,
+        drug="rituximab",
+        weight="70 kg",
+        age="50 y",
+        sex="male",
+        **{"lab-hbsag": "negative", "lab-anti-hbc": "negative"},
+        action="dose",
+    )
+    top = screened.text.split('id="headline"')[1].split("</h1>")[0]
+    assert "CANNOT CHECK" not in top
+    assert re.search(r'<option value="negative" selected>Negative</option>', screened.text)
+    refused = post(client, drug="rituximab", **{"lab-tb-screen": "maybe"}, action="dose")
+    assert set(errors_of(refused.text)) == {"lab-tb-screen"}
+    assert "'maybe'" in errors_of(refused.text)["lab-tb-screen"]
+
+
+def test_an_overlay_is_named_and_used(tmp_path: Any) -> None:
+    from fastapi import FastAPI
+
+    from calcidose.catalog import load_catalog
+
+    (tmp_path / "drugs").mkdir()
+    (tmp_path / "drugs" / "diltiazem.toml").write_text(
+        'id = "diltiazem"\n[[regimens]]\nid = "oral-weight-based"\n[[regimens.caps]]\n'
+        'kind = "policy"\nper = "day"\nmax = { value = 300, unit = "mg/d" }\n'
+        'sources = ["calcidose-policy"]\nnote = "institution cap"\n'
+    )
+    catalog = load_catalog(tmp_path, use_env=False)
+    app = FastAPI()
+    app.include_router(page_module.make_router(lambda: catalog))
+    r = TestClient(app).post(
+        "/",
+        data={
+            "drug": "diltiazem",
+            "weight": "100 kg",
+            "age": "54 y",
+            "sex": "male",
+            "action": "dose",
+        },
+    )
+    answer = html.unescape(re.sub(r"<[^>]+>", "", r.text.split('id="answer"')[1].split("<form")[0]))
+    assert f"overlays: {tmp_path}" in answer
+    # 4 mg/kg/day x 100 kg = 400 mg/day, capped at the overlay's 300 mg/day
+    assert "200 mg/day to 300 mg/day (capped at 300 mg/day)" in answer
