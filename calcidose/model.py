@@ -201,13 +201,14 @@ class Cap:
     ``max`` may be per kg of body weight (``mg/kg/d``, ``mg/kg``, ``g/kg``): it is multiplied by
     the patient's weight (a trace step) and, without a weight, cannot be applied (cannot-check).
 
-    ``kind`` says where it comes from: ``label`` (a drug label), ``regimen`` (the calcinosis
-    reports) or ``policy`` (a calcidose product decision, documented as such). ``per`` is the
-    basis it limits; the unit of ``max`` must agree with it (``mg/d`` for day, ``mg`` for
-    administration, course or session, ``mg/wk`` for week).
+    ``kind`` says where it comes from: ``label`` (a drug label), ``guideline`` (a clinical
+    guideline's maximum), ``regimen`` (the calcinosis reports) or ``policy`` (a calcidose
+    product decision, documented as such). ``per`` is the basis it limits; the unit of ``max``
+    must agree with it (``mg/d`` for day, ``mg`` for administration, course or session,
+    ``mg/wk`` for week).
     """
 
-    kind: Literal["label", "regimen", "policy"]
+    kind: Literal["label", "guideline", "regimen", "policy"]
     per: Literal["day", "administration", "week", "course", "session"]
     max: TQuantity
     sources: tuple[str, ...]
