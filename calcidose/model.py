@@ -159,13 +159,20 @@ class SubstanceClass:
 
 @attrs.frozen
 class Substance:
-    """Something a patient can be taking that is not (or also) a catalog drug."""
+    """Something a patient can be taking that is not a catalog drug (``tables/substances.toml``
+    and the vocabulary of common medications, ``tables/medications.toml``).
+
+    ``classes`` are the interaction classes the rules use; each is backed by one of the entry's
+    ``sources`` that is also a source of the class (validated). A medication with no class is
+    known and screens clean. ``synonyms`` (ids) and ``brands`` (as spelled on the pack) name it
+    exactly, case and separators aside (:mod:`calcidose.vocabulary`)."""
 
     id: str
     name: str
     classes: tuple[str, ...] = ()
     synonyms: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -321,6 +328,8 @@ class Drug:
     #: Maxima of the drug itself (a label maximum per kg, a course maximum): they bound every
     #: regimen, the computed range and the order check alike.
     caps: tuple[Cap, ...] = ()
+    #: brand names (US and UK), as spelled on the pack; looked up like synonyms
+    brands: tuple[str, ...] = ()
 
     def regimen(self, regimen_id: str) -> Regimen | None:
         """The regimen with this id, or None."""
