@@ -146,8 +146,15 @@ def _patient_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _format_option(parser: argparse.ArgumentParser) -> None:
+def _format_option(parser: argparse.ArgumentParser, brief: bool = False) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    if brief:
+        parser.add_argument(
+            "--brief",
+            action="store_true",
+            help="text in about 12 lines: headline, range, practical amounts, findings "
+            "(the full calculation is the default)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -166,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("drug")
     p.add_argument("--regimen", metavar="ID")
     _patient_options(p)
-    _format_option(p)
+    _format_option(p, brief=True)
     p.set_defaults(handler=_cmd_dose)
 
     p = sub.add_parser(
@@ -188,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regimen", metavar="ID")
     p.add_argument("--route", metavar="R", help="oral, intravenous (iv), topical, intralesional")
     _patient_options(p)
-    _format_option(p)
+    _format_option(p, brief=True)
     p.set_defaults(handler=_cmd_check)
 
     p = sub.add_parser(
@@ -409,7 +416,7 @@ def _cmd_dose(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json(plan.to_dict()))
     else:
-        print(plan_text(plan, catalog))
+        print(plan_text(plan, catalog, brief=args.brief))
     return plan.exit_code
 
 
@@ -449,7 +456,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json(result.to_dict()))
     else:
-        print(order_text(result, catalog))
+        print(order_text(result, catalog, brief=args.brief))
     return result.exit_code
 
 

@@ -335,8 +335,9 @@ def test_suggestions_are_bounded_for_a_long_list() -> None:
     names = [f"lisinopril{chr(97 + n)}" for n in range(25)]
     found = [
         f
-        for f in rules.evaluate(CAT, CAT.drugs["diltiazem"], None, adult(medications=names))
-        .findings
+        for f in rules.evaluate(
+            CAT, CAT.drugs["diltiazem"], None, adult(medications=names)
+        ).findings
         if f.code == "unknown-medication"
     ]
     assert len(found) == 25
