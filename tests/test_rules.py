@@ -566,41 +566,12 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
     ),
     "immune-globulin-boxed-warnings": ("immune-globulin", None, "info", C(), None),
     # --- 2026-12 re-audit: lactation, pregnancy, complete renal failure (UK SmPC 4.3/4.6)
-    "diltiazem-lactation": (
-        "diltiazem",
-        None,
-        "contraindicated",
-        C(lactating=True),
-        C(lactating=False),
-    ),
-    "minocycline-lactation": (
-        "minocycline",
-        None,
-        "contraindicated",
-        C(lactating=True),
-        C(lactating=False),
-    ),
-    # "complete renal failure" read as below 15 mL/min (KDIGO G5): 14 inside, 15 not
-    "minocycline-complete-renal-failure": (
-        "minocycline",
-        None,
-        "contraindicated",
-        C(crcl="14 mL/min"),
-        C(crcl="15 mL/min"),
-    ),
     "colchicine-pregnancy": (
         "colchicine",
         None,
         "contraindicated",
         C(pregnant=True),
         C(pregnant=False),
-    ),
-    "colchicine-lactation": (
-        "colchicine",
-        None,
-        "contraindicated",
-        C(lactating=True),
-        C(lactating=False),
     ),
     "alendronate-pregnancy": ("alendronate", None, "major", C(pregnant=True), C()),
     "etidronate-pregnancy": ("etidronate", None, "major", C(pregnant=True), C()),
