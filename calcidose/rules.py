@@ -811,13 +811,20 @@ def _compiled(catalog: Catalog, drug: Drug, regimen: Regimen | None) -> tuple[_C
     return found
 
 
+#: Unknown medication names that get "did you mean" suggestions (the first ones of the list).
+_SUGGEST_AT_MOST: Final = 20
+
+
 def _unknown_ids(
     catalog: Catalog, patient: Patient, resolved: Mapping[str, str | None]
 ) -> list[Finding]:
     out = []
+    suggested = 0
     for med in patient.medications:
         if resolved.get(med) is None:
-            close = suggest(catalog, med)
+            # suggestions for the first few unknown names only: bounded work for a long list
+            close = suggest(catalog, med) if suggested < _SUGGEST_AT_MOST else ()
+            suggested += 1
             hint = f"; did you mean {' or '.join(close)}? (not applied)" if close else ""
             out.append(
                 Finding(

@@ -327,3 +327,17 @@ def test_an_id_in_both_vocabulary_files_of_one_directory_is_refused(tmp_path: Pa
     assert [(p.entry, p.message) for p in problems] == [
         ("metoprolol", f"also defined in {copy}/substances.toml")
     ]
+
+
+def test_suggestions_are_bounded_for_a_long_list() -> None:
+    # 25 unknown near-names: the first 20 (in the patient's sorted list) get suggestions, the
+    # rest are still reported, without (bounded work for a very long list)
+    names = [f"lisinopril{chr(97 + n)}" for n in range(25)]
+    found = [
+        f
+        for f in rules.evaluate(CAT, CAT.drugs["diltiazem"], None, adult(medications=names))
+        .findings
+        if f.code == "unknown-medication"
+    ]
+    assert len(found) == 25
+    assert sum("did you mean" in f.message for f in found) == 20
