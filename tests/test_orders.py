@@ -542,6 +542,10 @@ def test_removing_data_never_yields_within_range(
     if field == "sex":
         fewer.pop("pregnant", None)
         fewer.pop("lactating", None)
+    if kw.get("pregnant") is True and "pregnant" not in fewer:
+        # removing a stated pregnancy removes a contraindication, not an unknown: outside the
+        # childbearing-potential window (e.g. at 70 years) pregnancy is then not asked at all
+        return
     less = check(*order, Patient(**fewer))
     if less.verdict == "within-range" and not _stated_outside_window(kw, field):
         assert check(*order, Patient(**kw)).verdict == "within-range"
