@@ -565,6 +565,17 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         C(crcl="60 mL/min"),
     ),
     "immune-globulin-boxed-warnings": ("immune-globulin", None, "info", C(), None),
+    # --- 2026-12 re-audit: lactation, pregnancy, complete renal failure (UK SmPC 4.3/4.6)
+    "colchicine-pregnancy": (
+        "colchicine",
+        None,
+        "contraindicated",
+        C(pregnant=True),
+        C(pregnant=False),
+    ),
+    "alendronate-pregnancy": ("alendronate", None, "major", C(pregnant=True), C()),
+    "etidronate-pregnancy": ("etidronate", None, "major", C(pregnant=True), C()),
+    "pamidronate-pregnancy": ("pamidronate", None, "major", C(pregnant=True), C()),
     # --- rituximab (HBsAg positive: major; unknown: cannot-check [S, P])
     "rituximab-hbsag-positive": (
         "rituximab",
