@@ -342,3 +342,13 @@ def test_suggestions_are_bounded_for_a_long_list() -> None:
     ]
     assert len(found) == 25
     assert sum("did you mean" in f.message for f in found) == 20
+
+
+@pytest.mark.parametrize(
+    ("given", "target"),
+    [("Metformin ER", "metformin"), ("metformin XR", "metformin"), ("Bupropion XL", "bupropion")],
+)
+def test_release_forms_written_in_records_resolve(given: str, target: str) -> None:
+    # listed synonyms, not a rule that strips suffixes: "Toprol XL" is a brand, not "Toprol"
+    assert vocabulary.lookup(CAT, given) == target
+    assert vocabulary.lookup(CAT, "Toprol") is None
