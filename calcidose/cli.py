@@ -60,7 +60,8 @@ class _Parser(argparse.ArgumentParser):
 
 class _Version(argparse.Action):
     """``--version``: the installed version, read from the package metadata only when asked
-    (so building the parser, and ``--help``, do not load importlib.metadata)."""
+    (so building the parser, and ``--help``, do not load importlib.metadata), and the edition
+    of the shipped tables (``tables_version`` of their ``meta.toml``)."""
 
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
         super().__init__(
@@ -76,8 +77,24 @@ class _Version(argparse.Action):
     ) -> None:
         from . import __version__
 
-        sys.stdout.write(f"calcidose {__version__}\n")
+        sys.stdout.write(f"calcidose {__version__} (tables {_tables_edition()})\n")
         parser.exit(0)
+
+
+def _tables_edition() -> str:
+    """The ``tables_version`` of the shipped tables, read from their meta.toml alone (no
+    catalog load); ``unknown`` when it cannot be read, which --version says rather than fail."""
+    import tomllib
+
+    from .catalog import default_tables
+    from .errors import CalcidoseError
+
+    try:
+        meta = tomllib.loads(default_tables().joinpath("meta.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError, CalcidoseError):
+        return "unknown"
+    version = meta.get("tables_version")
+    return version if isinstance(version, str) else "unknown"
 
 
 def _patient_options(parser: argparse.ArgumentParser) -> None:
@@ -129,8 +146,15 @@ def _patient_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _format_option(parser: argparse.ArgumentParser) -> None:
+def _format_option(parser: argparse.ArgumentParser, brief: bool = False) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    if brief:
+        parser.add_argument(
+            "--brief",
+            action="store_true",
+            help="text in about 12 lines: headline, range, practical amounts, findings "
+            "(the full calculation is the default)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("drug")
     p.add_argument("--regimen", metavar="ID")
     _patient_options(p)
-    _format_option(p)
+    _format_option(p, brief=True)
     p.set_defaults(handler=_cmd_dose)
 
     p = sub.add_parser(
@@ -171,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regimen", metavar="ID")
     p.add_argument("--route", metavar="R", help="oral, intravenous (iv), topical, intralesional")
     _patient_options(p)
-    _format_option(p)
+    _format_option(p, brief=True)
     p.set_defaults(handler=_cmd_check)
 
     p = sub.add_parser(
@@ -232,7 +256,66 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("paths", nargs="*", metavar="PATH")
     _format_option(v)
     v.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash or zsh)",
+        description="Print a completion script for your shell, with the catalog's drug and "
+        "condition ids. bash: 'calcidose completion bash > ~/.local/share/bash-completion/"
+        "completions/calcidose'; zsh: 'calcidose completion zsh > ~/.zfunc/_calcidose' (with "
+        "~/.zfunc on fpath). Needs the small shtab package (installed with calcidose).",
+    )
+    p.add_argument("shell", choices=("bash", "zsh"))
+    p.set_defaults(handler=_cmd_completion)
     return parser
+
+
+def _words_action(words: Sequence[str], name: str) -> dict[str, str]:
+    """A shtab completion spec offering ``words`` (bash: a compgen function; zsh: a list)."""
+    return {"bash": f"_calcidose_{name}", "zsh": f"({' '.join(words)})"}
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    """Print the completion script; drug ids and condition ids complete from the catalog."""
+    from .catalog import get_catalog
+    from .errors import CalcidoseError
+
+    try:
+        import shtab
+    except ImportError:  # pragma: no cover - shtab is a dependency; a broken install says so
+        raise CalcidoseError(
+            "shell completion needs the shtab package: pip install shtab"
+        ) from None
+    catalog = get_catalog()
+    drugs, conditions = sorted(catalog.drugs), sorted(catalog.conditions)
+    parser = build_parser()
+    for action in _all_actions(parser):
+        if action.dest == "drug":
+            action.complete = _words_action(drugs, "drugs")  # type: ignore[attr-defined]
+        elif action.dest == "condition":
+            action.complete = _words_action(conditions, "conditions")  # type: ignore[attr-defined]
+        elif action.dest == "patient":
+            action.complete = shtab.FILE  # type: ignore[attr-defined]
+    preamble = "\n".join(
+        f'_calcidose_{name}() {{ compgen -W "{" ".join(words)}" -- "$1"; }}'
+        for name, words in (("drugs", drugs), ("conditions", conditions))
+    )
+    script = shtab.complete(
+        parser, shell=args.shell, preamble=preamble if args.shell == "bash" else ""
+    )
+    sys.stdout.write(script if script.endswith("\n") else script + "\n")
+    return 0
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every action of the parser and of its subcommands, depth first."""
+    found: list[argparse.Action] = []
+    for action in parser._actions:
+        found.append(action)
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found.extend(_all_actions(child))
+    return found
 
 
 def _read_patient_file(path: str) -> Any:
@@ -333,7 +416,7 @@ def _cmd_dose(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json(plan.to_dict()))
     else:
-        print(plan_text(plan, catalog))
+        print(plan_text(plan, catalog, brief=args.brief))
     return plan.exit_code
 
 
@@ -373,7 +456,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json(result.to_dict()))
     else:
-        print(order_text(result, catalog))
+        print(order_text(result, catalog, brief=args.brief))
     return result.exit_code
 
 

@@ -187,7 +187,8 @@ _EPS: Final = 1e-9
 class Maximum:
     """A maximum the order was compared with, in the unit the table wrote it in.
 
-    ``kind`` is ``label``, ``policy`` or ``regimen`` (a cap of the regimen) or ``rule <id>``
+    ``kind`` is ``label``, ``guideline``, ``policy`` or ``regimen`` (a cap of the regimen or of
+    the drug) or ``rule <id>``
     (a limit an interaction or renal rule imposes). ``ordered`` is the order in the same unit
     and basis (None when the order cannot be put in that basis, e.g. a course total of a daily
     order); ``exceeded`` is None then.
@@ -822,8 +823,18 @@ class _Comparison:
         if per == "week":
             return o.busiest_week()
         if per == "course":
-            return self._course_total()
+            total = self._course_total()
+            return total if total is not None else self._least_course()
         return None
+
+    def _least_course(self) -> float | None:
+        """A daily order of a course regimen: the least course it can make, the daily amount
+        over the fewest days of the course (a course maximum below that is exceeded anyway)."""
+        r, o = self.regimen, self.order
+        day = o.dosing_day() if o.daily else None
+        if r is None or r.course is None or r.course.min_days is None or day is None:
+            return None
+        return day * r.course.min_days
 
     def _course_total(self) -> float | None:
         r = self.regimen

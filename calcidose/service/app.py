@@ -70,8 +70,17 @@ def create_app(settings: Settings) -> FastAPI:
         verifier.verify(request.headers.get("authorization"), endpoint)
 
     async def body_of(request: Request) -> bytes | None:
-        body = await request.body()
-        return None if len(body) > MAX_BODY_BYTES else body
+        """The body, or None when it is larger than MAX_BODY_BYTES (never read past that)."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return None
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     @app.get("/cds-services")
     async def services() -> dict[str, Any]:
@@ -116,8 +125,10 @@ def create_app(settings: Settings) -> FastAPI:
         except AuthError as exc:
             return _error(401, str(exc))
         body = await body_of(request)
+        if body is None:
+            return _error(413, f"the feedback is larger than {MAX_BODY_BYTES:,} bytes")
         try:
-            data = json.loads(body or b"")
+            data = json.loads(body)
         except ValueError:
             return _error(400, "the feedback body is not JSON")
         items = data.get("feedback") if isinstance(data, dict) else None

@@ -10,6 +10,7 @@ resource, an unmapped code) is answered with cards.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -124,7 +125,8 @@ def _resources(value: object) -> list[Mapping[str, Any]]:
 def _fetch(
     data: Mapping[str, Any], keys: list[str], settings: Settings
 ) -> tuple[dict[str, Any], list[str]]:
-    """Read the missing prefetch from the EHR's FHIR server (httpx, with a timeout)."""
+    """Read the missing prefetch from the EHR's FHIR server (httpx); all the reads together
+    take at most ``settings.fhir_timeout`` seconds (what is not read by then is missing)."""
     server = data.get("fhirServer")
     auth = data.get("fhirAuthorization")
     token = auth.get("access_token") if isinstance(auth, Mapping) else None
@@ -136,11 +138,16 @@ def _fetch(
     got: dict[str, Any] = {}
     failed = []
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
-    with httpx.Client(timeout=settings.fhir_timeout, headers=headers) as client:
+    deadline = time.monotonic() + settings.fhir_timeout
+    with httpx.Client(headers=headers) as client:
         for key in keys:
             url = f"{server.rstrip('/')}/{PREFETCH[key].replace(_P, str(patient_id))}"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                failed.append(key)
+                continue
             try:
-                response = client.get(url)
+                response = client.get(url, timeout=remaining)
                 response.raise_for_status()
                 got[key] = response.json()
             except (httpx.HTTPError, ValueError):

@@ -18,7 +18,8 @@ class Settings:
     * ``public_url``: the service's own base URL as the EHR calls it (the JWT ``aud``); default
       ``http://HOST:PORT``.
     * ``cors``: origins allowed by CORS (``--cors ORIGIN``; none by default).
-    * ``fhir_timeout``: seconds for each FHIR read when prefetch is missing (default 5 s);
+    * ``fhir_timeout``: seconds for all the FHIR reads of one call when prefetch is missing
+      (default 5 s);
       ``leeway``: seconds of clock skew allowed on ``exp``/``iat`` (default 30 s);
       ``max_token_age``: seconds a token may be old (``iat``), default 300 s.
     """

@@ -250,3 +250,16 @@ def test_the_pharmacists_page_is_mounted_at_root(open_server: Any) -> None:
     r = httpx.get(open_server.url + "/", timeout=10)
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert "Weight" in r.text  # the form's labelled fields (docs/page.md)
+
+
+def test_oversized_request_is_413_json(open_server: Any) -> None:
+    from calcidose.service.app import MAX_BODY_BYTES
+
+    body = b"{" + b" " * MAX_BODY_BYTES + b"}"
+    r = httpx.post(
+        open_server.url + SIGN,
+        content=body,
+        timeout=30,
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 413 and "larger than" in r.json()["error"]
