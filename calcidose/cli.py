@@ -12,7 +12,7 @@ subcommand that needs them, so ``calcidose --help`` is instant.
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -20,14 +20,48 @@ from typing import Any, NoReturn
 __all__ = ["build_parser", "main"]
 
 
+class _Once(argparse.Action):
+    """``store`` for a single-valued option that refuses a second, different value.
+
+    ``--weight 70kg --weight 90kg`` is an error naming both values (argparse would keep the
+    last one silently); the very same value repeated (``--sex female --sex female``) is
+    accepted, since it cannot change the answer."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        from .safeio import shown
+
+        seen: dict[str, Any] = namespace.__dict__.setdefault("_given_once", {})
+        if self.dest in seen and seen[self.dest] != values:
+            raise argparse.ArgumentError(
+                self,
+                f"given twice with different values, {shown(seen[self.dest])} and "
+                f"{shown(values)}; give it once",
+            )
+        seen[self.dest] = values
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # every plain single-valued option of every (sub)parser and group refuses conflicts
+        self.register("action", None, _Once)
+        self.register("action", "store", _Once)
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"calcidose: error: {message} (see '{self.prog} --help')\n")
 
 
 class _Version(argparse.Action):
     """``--version``: the installed version, read from the package metadata only when asked
-    (so building the parser, and ``--help``, do not load importlib.metadata)."""
+    (so building the parser, and ``--help``, do not load importlib.metadata), and the edition
+    of the shipped tables (``tables_version`` of their ``meta.toml``)."""
 
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
         super().__init__(
@@ -43,8 +77,24 @@ class _Version(argparse.Action):
     ) -> None:
         from . import __version__
 
-        sys.stdout.write(f"calcidose {__version__}\n")
+        sys.stdout.write(f"calcidose {__version__} (tables {_tables_edition()})\n")
         parser.exit(0)
+
+
+def _tables_edition() -> str:
+    """The ``tables_version`` of the shipped tables, read from their meta.toml alone (no
+    catalog load); ``unknown`` when it cannot be read, which --version says rather than fail."""
+    import tomllib
+
+    from .catalog import default_tables
+    from .errors import CalcidoseError
+
+    try:
+        meta = tomllib.loads(default_tables().joinpath("meta.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError, CalcidoseError):
+        return "unknown"
+    version = meta.get("tables_version")
+    return version if isinstance(version, str) else "unknown"
 
 
 def _patient_options(parser: argparse.ArgumentParser) -> None:
@@ -96,8 +146,15 @@ def _patient_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _format_option(parser: argparse.ArgumentParser) -> None:
+def _format_option(parser: argparse.ArgumentParser, brief: bool = False) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    if brief:
+        parser.add_argument(
+            "--brief",
+            action="store_true",
+            help="text in about 12 lines: headline, range, practical amounts, findings "
+            "(the full calculation is the default)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("drug")
     p.add_argument("--regimen", metavar="ID")
     _patient_options(p)
-    _format_option(p)
+    _format_option(p, brief=True)
     p.set_defaults(handler=_cmd_dose)
 
     p = sub.add_parser(
@@ -138,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regimen", metavar="ID")
     p.add_argument("--route", metavar="R", help="oral, intravenous (iv), topical, intralesional")
     _patient_options(p)
-    _format_option(p)
+    _format_option(p, brief=True)
     p.set_defaults(handler=_cmd_check)
 
     p = sub.add_parser(
@@ -168,34 +225,110 @@ def build_parser() -> argparse.ArgumentParser:
     _format_option(p)
     p.set_defaults(handler=_cmd_conditions)
 
+    p = sub.add_parser(
+        "serve",
+        help="the CDS Hooks 2.0 service (and the pharmacist's page); needs calcidose[service]",
+        description="Serve CDS Hooks (order-select, order-sign) on HOST:PORT. Every hook call "
+        "needs a bearer JWT of a --trust issuer, unless --no-auth (local testing only). "
+        "See docs/service.md.",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="ISSUER=JWKS_URL",
+        help="an EHR allowed to call: its JWT issuer and the URL of its JWKS (repeatable)",
+    )
+    p.add_argument("--no-auth", action="store_true", help="accept calls without a token (unsafe)")
+    p.add_argument("--cors", action="append", default=[], metavar="ORIGIN")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the base URL EHRs call (JWT aud); default http://HOST:PORT",
+    )
+    p.set_defaults(handler=_cmd_serve)
+
     p = sub.add_parser("tables", help="table tools")
     tsub = p.add_subparsers(dest="tables_command", required=True, parser_class=_Parser)
     v = tsub.add_parser("validate", help="validate our tables, or institution table directories")
     v.add_argument("paths", nargs="*", metavar="PATH")
     _format_option(v)
     v.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash or zsh)",
+        description="Print a completion script for your shell, with the catalog's drug and "
+        "condition ids. bash: 'calcidose completion bash > ~/.local/share/bash-completion/"
+        "completions/calcidose'; zsh: 'calcidose completion zsh > ~/.zfunc/_calcidose' (with "
+        "~/.zfunc on fpath). Needs the small shtab package (installed with calcidose).",
+    )
+    p.add_argument("shell", choices=("bash", "zsh"))
+    p.set_defaults(handler=_cmd_completion)
     return parser
+
+
+def _words_action(words: Sequence[str], name: str) -> dict[str, str]:
+    """A shtab completion spec offering ``words`` (bash: a compgen function; zsh: a list)."""
+    return {"bash": f"_calcidose_{name}", "zsh": f"({' '.join(words)})"}
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    """Print the completion script; drug ids and condition ids complete from the catalog."""
+    from .catalog import get_catalog
+    from .errors import CalcidoseError
+
+    try:
+        import shtab
+    except ImportError:  # pragma: no cover - shtab is a dependency; a broken install says so
+        raise CalcidoseError(
+            "shell completion needs the shtab package: pip install shtab"
+        ) from None
+    catalog = get_catalog()
+    drugs, conditions = sorted(catalog.drugs), sorted(catalog.conditions)
+    parser = build_parser()
+    for action in _all_actions(parser):
+        if action.dest == "drug":
+            action.complete = _words_action(drugs, "drugs")  # type: ignore[attr-defined]
+        elif action.dest == "condition":
+            action.complete = _words_action(conditions, "conditions")  # type: ignore[attr-defined]
+        elif action.dest == "patient":
+            action.complete = shtab.FILE  # type: ignore[attr-defined]
+    preamble = "\n".join(
+        f'_calcidose_{name}() {{ compgen -W "{" ".join(words)}" -- "$1"; }}'
+        for name, words in (("drugs", drugs), ("conditions", conditions))
+    )
+    script = shtab.complete(
+        parser, shell=args.shell, preamble=preamble if args.shell == "bash" else ""
+    )
+    sys.stdout.write(script if script.endswith("\n") else script + "\n")
+    return 0
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every action of the parser and of its subcommands, depth first."""
+    found: list[argparse.Action] = []
+    for action in parser._actions:
+        found.append(action)
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found.extend(_all_actions(child))
+    return found
 
 
 def _read_patient_file(path: str) -> Any:
     from .errors import PatientError
+    from .safeio import MAX_PATIENT_BYTES, loads_strict, read_bounded
 
+    label = "standard input" if path == "-" else f"patient file {path}"
+    data = read_bounded(path, MAX_PATIENT_BYTES, label)
     try:
-        if path == "-":
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-    except OSError as exc:
-        raise PatientError(f"cannot read patient file {path}: {exc.strerror}") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise PatientError(f"patient file {path} is not UTF-8 text") from None
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise PatientError(f"patient file {path} is nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, and integers longer than Python accepts
-        raise PatientError(f"patient file {path} is not valid JSON: {exc}") from None
+        raise PatientError(f"{label} is not UTF-8 text") from None
+    return loads_strict(text, label)
 
 
 def _fhir_patient(path: str) -> dict[str, Any]:
@@ -224,6 +357,7 @@ def patient_from_args(args: argparse.Namespace) -> Any:
     """A Patient from the options and ``--patient`` file (a value given twice is an error)."""
     from .errors import PatientError
     from .patient import Patient
+    from .safeio import shown
 
     data: dict[str, Any] = {}
     if args.patient and getattr(args, "fhir", None):
@@ -248,12 +382,18 @@ def patient_from_args(args: argparse.Namespace) -> Any:
         "conditions": args.condition or None,
         "medications": args.taking or None,
     }
-    labs = {}
+    labs: dict[str, str] = {}
     for item in args.lab:
         name, sep, value = item.partition("=")
         if not sep:
-            raise PatientError(f"--lab {item!r}: write NAME=VALUE, e.g. hbsag=negative")
-        labs[name.strip()] = value.strip()
+            raise PatientError(f"--lab {shown(item)}: write NAME=VALUE, e.g. hbsag=negative")
+        name, value = name.strip(), value.strip()
+        if name in labs and labs[name] != value:
+            raise PatientError(
+                f"--lab {shown(name)} is given twice with different values, "
+                f"{shown(labs[name])} and {shown(value)}; give it once"
+            )
+        labs[name] = value
     flags["labs"] = labs or None
     for key, value in flags.items():
         if value is None:
@@ -276,7 +416,7 @@ def _cmd_dose(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json(plan.to_dict()))
     else:
-        print(plan_text(plan, catalog))
+        print(plan_text(plan, catalog, brief=args.brief))
     return plan.exit_code
 
 
@@ -316,7 +456,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json(result.to_dict()))
     else:
-        print(order_text(result, catalog))
+        print(order_text(result, catalog, brief=args.brief))
     return result.exit_code
 
 
@@ -422,6 +562,54 @@ def _code_map_problems(path: str) -> list[Any]:
     return validate_code_maps(directory.joinpath("codes"), known)
 
 
+def serve_settings(args: argparse.Namespace) -> Any:
+    """The service settings from ``calcidose serve`` options (an InputError when malformed)."""
+    from .errors import InputError
+    from .service.settings import Settings
+
+    trust = {}
+    for item in args.trust:
+        issuer, sep, url = item.partition("=")
+        if not sep or not issuer.strip() or not url.strip().startswith(("https://", "http://")):
+            raise InputError(f"--trust {item!r}: write ISSUER=JWKS_URL (an http(s) URL)")
+        trust[issuer.strip()] = url.strip()
+    return Settings(
+        host=args.host,
+        port=args.port,
+        trust=trust,
+        no_auth=args.no_auth,
+        cors=tuple(args.cors),
+        public_url=args.public_url,
+    )
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .errors import InputError
+
+    try:
+        import uvicorn
+
+        from .service.app import create_app
+    except ImportError:
+        raise InputError(
+            "calcidose serve needs the service extra: pip install 'calcidose[service]'"
+        ) from None
+    settings = serve_settings(args)
+    if settings.no_auth:
+        print(
+            "calcidose serve: WARNING: --no-auth: hook calls are accepted WITHOUT authentication; "
+            "use it only on a trusted machine for testing",
+            file=sys.stderr,
+        )
+    elif not settings.trust:
+        print(
+            "calcidose serve: no --trust issuer: every hook call will be refused (401)",
+            file=sys.stderr,
+        )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .catalog import default_tables, validate_directory
     from .render import to_json
@@ -454,21 +642,80 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+class _Output:
+    """Standard output for the length of one command: text goes through unchanged, except
+    that lone surrogates and terminal control characters are escaped (safeio.escape_text), and
+    a reader that has gone (``| head -c1``, ``| grep -q``) only stops the output: the exit
+    code stays the verdict's, where Python would exit 0 or 120 with a traceback."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.closed_reader = False
+
+    def write(self, text: str) -> int:
+        from .safeio import escape_text
+
+        if not self.closed_reader:
+            try:
+                self.stream.write(escape_text(text))
+            except BrokenPipeError:
+                self._reader_gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.closed_reader:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._reader_gone()
+
+    def _reader_gone(self) -> None:
+        self.closed_reader = True
+        # what is still buffered goes nowhere, also at interpreter exit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; return its exit code. Errors become one line on stderr and exit 2."""
+    """Run the command; return its exit code. Errors become one line on stderr and exit 2.
+
+    The exit code is the verdict's whatever happens to standard output (a closed pipe)."""
+    real = sys.stdout
+    out = _Output(real)
+    sys.stdout = out
+    try:
+        return _run(argv)
+    finally:
+        out.flush()
+        sys.stdout = real
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     from .errors import CalcidoseError
+    from .safeio import escape_text
 
     try:
         return handler(args)
     except CalcidoseError as exc:
         message = " ".join(str(exc).split())
-        print(f"calcidose: error: {message}", file=sys.stderr)
+        if len(message) > _MAX_MESSAGE:
+            message = f"{message[:_MAX_MESSAGE]}... (message shortened)"
+        print(f"calcidose: error: {escape_text(message)}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        return 0
+
+
+#: A one-line error is at most this many characters (an echoed value is shortened before).
+_MAX_MESSAGE = 1000
 
 
 if __name__ == "__main__":

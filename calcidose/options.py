@@ -163,10 +163,10 @@ def _reason(plan: DosePlan, regimen: Regimen | None) -> str:
             (f.message for f in findings if f.code == "not-dosable"), "no sourced dose"
         )
     if status == "cannot-check":
-        missing: list[str] = []
-        for f in findings:
-            if f.severity == "cannot-check":
-                missing.extend(m for m in f.missing if m not in missing)
+        # dict.fromkeys keeps the first-seen order without a quadratic list membership test
+        missing = list(
+            dict.fromkeys(m for f in findings if f.severity == "cannot-check" for m in f.missing)
+        )
         first = next(f.message for f in findings if f.severity == "cannot-check")
         return f"needs {', '.join(missing)}: {first}" if missing else first
     if status == "major":

@@ -27,6 +27,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from .errors import QuantityError, UnitError
+from .safeio import shown
 
 if TYPE_CHECKING:
     import pint
@@ -124,11 +125,11 @@ def _accepted_text(kind: str) -> str:
 
 def _check_magnitude(value: float, kind: str, raw: object) -> float:
     if not math.isfinite(value):
-        raise QuantityError(f"{kind} {raw!r}: the value must be a finite number")
+        raise QuantityError(f"{kind} {shown(raw)}: the value must be a finite number")
     if value < 0:
-        raise QuantityError(f"{kind} {raw!r}: the value must not be negative")
+        raise QuantityError(f"{kind} {shown(raw)}: the value must not be negative")
     if value == 0 and kind != "age":
-        raise QuantityError(f"{kind} {raw!r}: the value must be greater than zero")
+        raise QuantityError(f"{kind} {shown(raw)}: the value must be greater than zero")
     return value
 
 
@@ -153,14 +154,14 @@ def _parse_text(text: str, kind: str) -> float:
         elif re.fullmatch(r"[0-9.]+", stripped):
             hint = " (a bare number has no unit)"
         raise QuantityError(
-            f"{kind} {text!r} is not a number followed by a unit{hint}; "
+            f"{kind} {shown(text)} is not a number followed by a unit{hint}; "
             f"accepted units: {_accepted_text(kind)}"
         )
     spelling = match.group("unit")
     factor = ACCEPTED[kind].get(spelling)
     if factor is None:
         raise UnitError(
-            f"{kind} {text!r}: unit {spelling!r} is not accepted; "
+            f"{kind} {shown(text)}: unit {shown(spelling)} is not accepted; "
             f"accepted units: {_accepted_text(kind)}"
         )
     return _finite(_check_magnitude(float(match.group("num")), kind, text) * factor, kind)
@@ -176,12 +177,12 @@ def _parse_pint(value: Any, kind: str) -> float:
     factor = _PINT_NAMES[kind].get(unit_name)
     if factor is None:
         raise UnitError(
-            f"{kind} {value!r}: unit {unit_name!r} is not accepted; "
+            f"{kind} {shown(value)}: unit {shown(unit_name)} is not accepted; "
             f"accepted units: {', '.join(_PINT_NAMES[kind])}"
         )
     magnitude = value.magnitude
     if isinstance(magnitude, bool) or not isinstance(magnitude, int | float | Decimal):
-        raise QuantityError(f"{kind} {value!r}: the magnitude must be a single real number")
+        raise QuantityError(f"{kind} {shown(value)}: the magnitude must be a single real number")
     try:
         number = float(magnitude)
     except OverflowError:
@@ -206,7 +207,7 @@ def parse(value: object, kind: Kind) -> float:
         return _parse_pint(value, kind)
     if isinstance(value, bool | int | float | Decimal):
         raise QuantityError(
-            f"{kind} {value!r} is a bare number: give it with a unit, "
+            f"{kind} {shown(value)} is a bare number: give it with a unit, "
             f"e.g. '{value} {next(iter(ACCEPTED[kind]))}'; accepted units: {_accepted_text(kind)}"
         )
     raise QuantityError(
