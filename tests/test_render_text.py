@@ -125,3 +125,23 @@ def test_brief_is_about_twelve_lines(capsys: pytest.CaptureFixture[str]) -> None
     assert "practical: 60 mg to 90 mg (30 mg steps)" in brief
     assert "Calculation:" not in brief and "Calculation:" in full
     assert brief.strip().endswith("without --brief")
+
+
+@pytest.mark.parametrize(
+    ("age", "shown"),
+    [
+        ("17.99 years", "17.99 years"),  # one decimal would read 18.0, an adult's age
+        ("17.999 years", "17.999 years"),
+        ("17.94 years", "17.9 years"),  # one decimal stays under 18: enough
+        ("54 years", "54 years"),
+    ],
+)
+def test_an_age_near_a_limit_keeps_the_deciding_precision(age: str, shown: str) -> None:
+    p = calcidose.Patient(weight="60 kg", age=age, sex="male")
+    plan = calcidose.dose("diltiazem", p)
+    (step,) = [s for s in plan.trace if s.label == "regimen"]
+    assert f"chosen for age {shown}" in step.text()
+    forced = calcidose.dose("diltiazem", p, "oral-weight-based")
+    if age.startswith("17"):
+        (f,) = [f for f in forced.findings if f.code == "population-mismatch"]
+        assert f.message.endswith(f"this patient is {shown} old")
