@@ -1,34 +1,21 @@
-"""Shared helpers of the batch tests: orders batches from hand-written rows.
+"""Configuration of the batch tests.
 
-The whole directory needs the ``batch`` extra (pyarrow); it is part of the ``test`` extra, so
-under CI it is never skipped.
+The whole directory needs the ``batch`` extra (pyarrow, polars, dask); the ``test`` extra
+includes it. Without it the directory is not collected (pytest reports nothing from it), except
+under CI (``CI`` set), where a missing extra must fail loudly, so it is collected and fails.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any
 
 import pytest
 
-if not os.environ.get("CI"):
-    pytest.importorskip("pyarrow", reason="the batch tests need calcidose[batch]")
-
-
-def orders_rows(*rows: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows with every orders column, the ones a row does not give as null (unknown)."""
-    from calcidose.batch.schema import ORDER_COLUMNS
-
-    return [{c.name: row.get(c.name) for c in ORDER_COLUMNS} for row in rows]
-
-
-def orders_batch(*rows: dict[str, Any]) -> Any:
-    """An Arrow record batch of the orders schema holding ``rows``."""
-    import pyarrow as pa
-
-    from calcidose.batch.schema import ORDERS_SCHEMA
-
-    return pa.RecordBatch.from_pylist(orders_rows(*rows), schema=ORDERS_SCHEMA)
+collect_ignore_glob: list[str] = []
+if not os.environ.get("CI") and importlib.util.find_spec("pyarrow") is None:
+    collect_ignore_glob.append("test_*.py")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 import pytest
-from conftest import orders_batch
+from batch_rows import orders_batch
 
 import calcidose
 from calcidose.batch.reference import audit_reference

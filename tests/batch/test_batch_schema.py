@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 import pyarrow as pa
 import pytest
-from conftest import orders_rows
+from batch_rows import orders_rows
 
 from calcidose.batch import schema
 from calcidose.errors import InputError
