@@ -39,14 +39,14 @@ ROOT_FILES: Final = frozenset(
 def layout_problems(root: Traversable, label: str, shipped: bool) -> list[TableProblem]:
     """Every entry of ``root`` outside the layout (``label``: the directory's name).
 
-    The shipped tables also hold ``codes/`` (the FHIR edge's code maps, read by
-    :mod:`calcidose.io.fhir.codes` from the shipped tables only): in an overlay it would be
-    ignored, so there it is an error."""
+    ``codes/`` holds the FHIR edge's code maps, checked by ``tables validate`` through
+    :mod:`calcidose.io.fhir.codes` (``shipped`` is kept for callers that tell the layers
+    apart)."""
     out: list[TableProblem] = []
     for child in sorted(root.iterdir(), key=lambda c: c.name):
         where = f"{label}/{child.name}"
-        if child.name == "codes" and child.is_dir() and shipped:
-            continue
+        if child.name == "codes" and child.is_dir():
+            continue  # validated by `tables validate` (calcidose.io.fhir.codes)
         if child.name == "drugs" and child.is_dir():
             continue  # each entry of drugs/ is read, and what cannot be is named then
         if child.is_dir():

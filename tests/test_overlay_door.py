@@ -68,7 +68,7 @@ def test_ids_are_lowercase_ascii_slugs(tmp_path: Path, ident: str) -> None:
 
 
 @pytest.mark.parametrize("layout", ["Drugs/diltiazem.toml", "drug/diltiazem.toml",
-                                    "sub/drugs/diltiazem.toml", "notes.txt", "codes/x.toml"])
+                                    "sub/drugs/diltiazem.toml", "notes.txt"])
 def test_files_outside_the_layout_are_errors(tmp_path: Path, layout: str) -> None:
     root = write(tmp_path / "site", {layout: 'id = "diltiazem"\n'})
     assert_one_door(root, "unexpected")
