@@ -176,6 +176,8 @@ class _Layer:
         self.conditions: dict[str, Condition] = {}
         self.classes: dict[str, SubstanceClass] = {}
         self.substances: dict[str, Substance] = {}
+        #: substance id -> the file label it is defined in (substances or medications.toml)
+        self.substance_files: dict[str, str] = {}
         self.drugs: dict[str, tuple[str, dict[str, Any]]] = {}
         #: label -> (JSON Schema definition, raw data) of every vocabulary file read
         self.raw: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -239,6 +241,10 @@ class _Layer:
             self._only(data, {"classes", "substances"}, label, problems)
             self.classes = _keyed(data, "classes", SubstanceClass, label, problems)
             self.substances = _keyed(data, "substances", Substance, label, problems)
+            self.substance_files = dict.fromkeys(self.substances, label)
+        meds = root.joinpath("medications.toml")
+        if meds.is_file():
+            self._medications(meds, problems)
         drugs = root.joinpath("drugs")
         if drugs.is_dir():
             for child in sorted(drugs.iterdir(), key=lambda c: c.name):
@@ -249,6 +255,20 @@ class _Layer:
                 data = self._toml(child, label, problems)
                 if data:
                     self.drugs[child.name.removesuffix(".toml")] = (label, data)
+
+    def _medications(self, node: Traversable, problems: list[TableProblem]) -> None:
+        """The vocabulary of common medications: substances of their own file."""
+        label = self._label("medications.toml")
+        data = self._toml(node, label, problems)
+        self.raw[label] = ("medications_file", data)
+        self._only(data, {"medications"}, label, problems)
+        for key, item in _keyed(data, "medications", Substance, label, problems).items():
+            if key in self.substances:
+                where = self.substance_files[key]
+                problems.append(TableProblem(label, key, "$", f"also defined in {where}"))
+                continue
+            self.substances[key] = item
+            self.substance_files[key] = label
 
     @staticmethod
     def _only(
@@ -536,6 +556,8 @@ def _combine(
             file = "substances.toml" if section == "classes" else f"{section}.toml"
             for key in entries:
                 vocab_labels[(section, key)] = layer._label(file)
+        for key, label in layer.substance_files.items():
+            vocab_labels[("substances", key)] = label
     vocab_labels[("meta", "")] = meta_label
     aliases = _aliases(drugs, substances, problems, _labels(layers), vocab_labels)
     return Catalog(
@@ -557,26 +579,33 @@ def _aliases(
     labels: Mapping[str, str],
     vocab_labels: Mapping[tuple[str, str], str],
 ) -> dict[str, str]:
-    """Exact names (id, synonyms) -> drug or substance id; a collision is an error, named at
-    the file of the entry that collides (``labels``: drug id -> file, as from _labels)."""
+    """Names (id, synonyms, brands), normalised (:func:`calcidose.vocabulary.normalise`) ->
+    drug or substance id; two entries sharing a name is an error, named at the file of the
+    entry that collides (``labels``: drug id -> file, as from _labels)."""
+    from .vocabulary import normalise
+
     aliases: dict[str, str] = {}
 
     def add(name: str, target: str, where: str, field: str) -> None:
-        if name in aliases and aliases[name] != target:
+        key = normalise(name)
+        if not key:
+            problems.append(TableProblem(where, target, field, f"{name!r} is not a name"))
+            return
+        if key in aliases and aliases[key] != target:
             problems.append(
-                TableProblem(where, target, field, f"{name!r} already names {aliases[name]!r}")
+                TableProblem(where, target, field, f"{name!r} already names {aliases[key]!r}")
             )
-        aliases[name] = target
+            return
+        aliases[key] = target
 
-    for drug in drugs.values():
-        add(drug.id, drug.id, labels[drug.id], "$.id")
-        for n, synonym in enumerate(drug.synonyms):
-            add(synonym, drug.id, labels[drug.id], f"$.synonyms[{n}]")
-    for substance in substances.values():
-        where = vocab_labels[("substances", substance.id)]
-        add(substance.id, substance.id, where, "$.id")
-        for n, synonym in enumerate(substance.synonyms):
-            add(synonym, substance.id, where, f"$.synonyms[{n}]")
+    entries: list[tuple[Drug | Substance, str]] = [(d, labels[d.id]) for d in drugs.values()]
+    entries += [(s, vocab_labels[("substances", s.id)]) for s in substances.values()]
+    for entry, where in entries:
+        add(entry.id, entry.id, where, "$.id")
+        for n, synonym in enumerate(entry.synonyms):
+            add(synonym, entry.id, where, f"$.synonyms[{n}]")
+        for n, brand in enumerate(entry.brands):
+            add(brand, entry.id, where, f"$.brands[{n}]")
     return aliases
 
 
@@ -590,15 +619,50 @@ def get_catalog() -> Catalog:
     return _cached_catalog(os.environ.get(ENV_VAR))
 
 
+def _fold(name: str) -> str:
+    """A drug name as looked up: NFKC, case folded, runs of spaces, hyphens and underscores as
+    one hyphen (``"Diltiazem"``, ``"DILTIAZEM"`` and ``"sodium thiosulfate"`` find their ids)."""
+    import re
+    import unicodedata
+
+    return re.sub(r"[\s_\-]+", "-", unicodedata.normalize("NFKC", name).casefold()).strip("-")
+
+
 def resolve_drug(catalog: Catalog, name: str) -> Drug:
-    """The catalog drug named exactly ``name`` (an id or an exact synonym); no fuzzy match."""
+    """The catalog drug ``name`` names: an id or a synonym, exactly after case folding and
+    separator normalisation (no fuzzy match). An unknown name is an UnknownDrugError with up
+    to three "did you mean" suggestions (difflib), which are never applied."""
     target = catalog.aliases.get(name)
+    if target is None:
+        key = _fold(name)
+        target = next((t for alias, t in catalog.aliases.items() if _fold(alias) == key), None)
     drug = catalog.drugs.get(target) if target is not None else None
     if drug is None:
         hint = ""
         if target is not None:
             hint = f" ({name!r} is a substance the rules know, not a catalog therapy)"
+        else:
+            hint = _did_you_mean(catalog, name)
         raise UnknownDrugError(
             f"unknown drug {name!r}{hint}; catalog drugs: {', '.join(sorted(catalog.drugs))}"
         )
     return drug
+
+
+def _did_you_mean(catalog: Catalog, name: str) -> str:
+    """``"; did you mean 'diltiazem'? (not applied)"``, or "" when nothing is close (difflib
+    ratio 0.75 or more against the drugs' ids and synonyms; names over 80 characters get none)."""
+    import difflib
+
+    key = _fold(name)
+    if not key or len(key) > 80:
+        return ""
+    spellings: dict[str, str] = {}
+    for drug in catalog.drugs.values():
+        for spelling in (drug.id, *drug.synonyms):
+            spellings.setdefault(_fold(spelling), drug.id)
+    close = difflib.get_close_matches(key, list(spellings), n=6, cutoff=0.75)
+    ids = list(dict.fromkeys(spellings[c] for c in close))[:3]
+    if not ids:
+        return ""
+    return f"; did you mean {' or '.join(repr(i) for i in ids)}? (not applied)"

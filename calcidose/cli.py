@@ -60,7 +60,8 @@ class _Parser(argparse.ArgumentParser):
 
 class _Version(argparse.Action):
     """``--version``: the installed version, read from the package metadata only when asked
-    (so building the parser, and ``--help``, do not load importlib.metadata)."""
+    (so building the parser, and ``--help``, do not load importlib.metadata), and the edition
+    of the shipped tables (``tables_version`` of their ``meta.toml``)."""
 
     def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
         super().__init__(
@@ -76,8 +77,24 @@ class _Version(argparse.Action):
     ) -> None:
         from . import __version__
 
-        sys.stdout.write(f"calcidose {__version__}\n")
+        sys.stdout.write(f"calcidose {__version__} (tables {_tables_edition()})\n")
         parser.exit(0)
+
+
+def _tables_edition() -> str:
+    """The ``tables_version`` of the shipped tables, read from their meta.toml alone (no
+    catalog load); ``unknown`` when it cannot be read, which --version says rather than fail."""
+    import tomllib
+
+    from .catalog import default_tables
+    from .errors import CalcidoseError
+
+    try:
+        meta = tomllib.loads(default_tables().joinpath("meta.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError, CalcidoseError):
+        return "unknown"
+    version = meta.get("tables_version")
+    return version if isinstance(version, str) else "unknown"
 
 
 def _patient_options(parser: argparse.ArgumentParser) -> None:
@@ -129,8 +146,15 @@ def _patient_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _format_option(parser: argparse.ArgumentParser) -> None:
+def _format_option(parser: argparse.ArgumentParser, brief: bool = False) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    if brief:
+        parser.add_argument(
+            "--brief",
+            action="store_true",
+            help="text in about 12 lines: headline, range, practical amounts, findings "
+            "(the full calculation is the default)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("drug")
     p.add_argument("--regimen", metavar="ID")
     _patient_options(p)
-    _format_option(p)
+    _format_option(p, brief=True)
     p.set_defaults(handler=_cmd_dose)
 
     p = sub.add_parser(
@@ -171,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regimen", metavar="ID")
     p.add_argument("--route", metavar="R", help="oral, intravenous (iv), topical, intralesional")
     _patient_options(p)
-    _format_option(p)
+    _format_option(p, brief=True)
     p.set_defaults(handler=_cmd_check)
 
     p = sub.add_parser(
@@ -201,13 +225,97 @@ def build_parser() -> argparse.ArgumentParser:
     _format_option(p)
     p.set_defaults(handler=_cmd_conditions)
 
+    p = sub.add_parser(
+        "serve",
+        help="the CDS Hooks 2.0 service (and the pharmacist's page); needs calcidose[service]",
+        description="Serve CDS Hooks (order-select, order-sign) on HOST:PORT. Every hook call "
+        "needs a bearer JWT of a --trust issuer, unless --no-auth (local testing only). "
+        "See docs/service.md.",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="ISSUER=JWKS_URL",
+        help="an EHR allowed to call: its JWT issuer and the URL of its JWKS (repeatable)",
+    )
+    p.add_argument("--no-auth", action="store_true", help="accept calls without a token (unsafe)")
+    p.add_argument("--cors", action="append", default=[], metavar="ORIGIN")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the base URL EHRs call (JWT aud); default http://HOST:PORT",
+    )
+    p.set_defaults(handler=_cmd_serve)
+
     p = sub.add_parser("tables", help="table tools")
     tsub = p.add_subparsers(dest="tables_command", required=True, parser_class=_Parser)
     v = tsub.add_parser("validate", help="validate our tables, or institution table directories")
     v.add_argument("paths", nargs="*", metavar="PATH")
     _format_option(v)
     v.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash or zsh)",
+        description="Print a completion script for your shell, with the catalog's drug and "
+        "condition ids. bash: 'calcidose completion bash > ~/.local/share/bash-completion/"
+        "completions/calcidose'; zsh: 'calcidose completion zsh > ~/.zfunc/_calcidose' (with "
+        "~/.zfunc on fpath). Needs the small shtab package (installed with calcidose).",
+    )
+    p.add_argument("shell", choices=("bash", "zsh"))
+    p.set_defaults(handler=_cmd_completion)
     return parser
+
+
+def _words_action(words: Sequence[str], name: str) -> dict[str, str]:
+    """A shtab completion spec offering ``words`` (bash: a compgen function; zsh: a list)."""
+    return {"bash": f"_calcidose_{name}", "zsh": f"({' '.join(words)})"}
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    """Print the completion script; drug ids and condition ids complete from the catalog."""
+    from .catalog import get_catalog
+    from .errors import CalcidoseError
+
+    try:
+        import shtab
+    except ImportError:  # pragma: no cover - shtab is a dependency; a broken install says so
+        raise CalcidoseError(
+            "shell completion needs the shtab package: pip install shtab"
+        ) from None
+    catalog = get_catalog()
+    drugs, conditions = sorted(catalog.drugs), sorted(catalog.conditions)
+    parser = build_parser()
+    for action in _all_actions(parser):
+        if action.dest == "drug":
+            action.complete = _words_action(drugs, "drugs")  # type: ignore[attr-defined]
+        elif action.dest == "condition":
+            action.complete = _words_action(conditions, "conditions")  # type: ignore[attr-defined]
+        elif action.dest == "patient":
+            action.complete = shtab.FILE  # type: ignore[attr-defined]
+    preamble = "\n".join(
+        f'_calcidose_{name}() {{ compgen -W "{" ".join(words)}" -- "$1"; }}'
+        for name, words in (("drugs", drugs), ("conditions", conditions))
+    )
+    script = shtab.complete(
+        parser, shell=args.shell, preamble=preamble if args.shell == "bash" else ""
+    )
+    sys.stdout.write(script if script.endswith("\n") else script + "\n")
+    return 0
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every action of the parser and of its subcommands, depth first."""
+    found: list[argparse.Action] = []
+    for action in parser._actions:
+        found.append(action)
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found.extend(_all_actions(child))
+    return found
 
 
 def _read_patient_file(path: str) -> Any:
@@ -308,7 +416,7 @@ def _cmd_dose(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json(plan.to_dict()))
     else:
-        print(plan_text(plan, catalog))
+        print(plan_text(plan, catalog, brief=args.brief))
     return plan.exit_code
 
 
@@ -348,7 +456,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(to_json(result.to_dict()))
     else:
-        print(order_text(result, catalog))
+        print(order_text(result, catalog, brief=args.brief))
     return result.exit_code
 
 
@@ -452,6 +560,54 @@ def _code_map_problems(path: str) -> list[Any]:
     catalog = load_catalog(use_env=False) if shipped else load_catalog(directory, use_env=False)
     known = set(catalog.conditions) | set(catalog.aliases)
     return validate_code_maps(directory.joinpath("codes"), known)
+
+
+def serve_settings(args: argparse.Namespace) -> Any:
+    """The service settings from ``calcidose serve`` options (an InputError when malformed)."""
+    from .errors import InputError
+    from .service.settings import Settings
+
+    trust = {}
+    for item in args.trust:
+        issuer, sep, url = item.partition("=")
+        if not sep or not issuer.strip() or not url.strip().startswith(("https://", "http://")):
+            raise InputError(f"--trust {item!r}: write ISSUER=JWKS_URL (an http(s) URL)")
+        trust[issuer.strip()] = url.strip()
+    return Settings(
+        host=args.host,
+        port=args.port,
+        trust=trust,
+        no_auth=args.no_auth,
+        cors=tuple(args.cors),
+        public_url=args.public_url,
+    )
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .errors import InputError
+
+    try:
+        import uvicorn
+
+        from .service.app import create_app
+    except ImportError:
+        raise InputError(
+            "calcidose serve needs the service extra: pip install 'calcidose[service]'"
+        ) from None
+    settings = serve_settings(args)
+    if settings.no_auth:
+        print(
+            "calcidose serve: WARNING: --no-auth: hook calls are accepted WITHOUT authentication; "
+            "use it only on a trusted machine for testing",
+            file=sys.stderr,
+        )
+    elif not settings.trust:
+        print(
+            "calcidose serve: no --trust issuer: every hook call will be refused (401)",
+            file=sys.stderr,
+        )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

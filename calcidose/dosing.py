@@ -168,6 +168,17 @@ def _population_fits(regimen: Regimen, age_years: float) -> bool:
     )
 
 
+def _age_text(age_years: float) -> str:
+    """An age in years with the decimals that decide: one, or more when one decimal would
+    reach the next whole year (17.99 years is not "18 years", which another regimen covers)."""
+    if age_years < 1:
+        return units.format_quantity(age_years, "a")  # under a year: three decimals already
+    places = 1
+    while math.floor(round(age_years, places)) != math.floor(age_years) and places < 6:
+        places += 1
+    return units.format_quantity(age_years, "a", places=places)
+
+
 def _restricted(regimen: Regimen) -> bool:
     return regimen.population.min_age is not None or regimen.population.max_age is not None
 
@@ -209,7 +220,7 @@ def select_regimen(
                         "major",
                         "population-mismatch",
                         f"regimen {chosen.id} is for {chosen.population.label}; "
-                        f"this patient is {units.format_quantity(age, 'a')} old",
+                        f"this patient is {_age_text(age)} old",
                         "Check that this regimen is intended for this patient.",
                         chosen.sources,
                     )
@@ -247,8 +258,7 @@ def select_regimen(
             Finding(
                 "cannot-check",
                 "no-regimen-for-age",
-                f"no regimen of {drug.id} covers a patient of "
-                f"{units.format_quantity(age, 'a')} ({labels})",
+                f"no regimen of {drug.id} covers a patient of {_age_text(age)} ({labels})",
                 "No sourced dose exists for this age; do not extrapolate.",
             )
         )
@@ -258,7 +268,7 @@ def select_regimen(
     steps.append(
         Step(
             "regimen",
-            f"{chosen.id} ({chosen.population.label}) chosen for age {{age}}{others}",
+            f"{chosen.id} ({chosen.population.label}) chosen for age {_age_text(age)}{others}",
             (("age", age, "a"),),
         )
     )

@@ -159,13 +159,20 @@ class SubstanceClass:
 
 @attrs.frozen
 class Substance:
-    """Something a patient can be taking that is not (or also) a catalog drug."""
+    """Something a patient can be taking that is not a catalog drug (``tables/substances.toml``
+    and the vocabulary of common medications, ``tables/medications.toml``).
+
+    ``classes`` are the interaction classes the rules use; each is backed by one of the entry's
+    ``sources`` that is also a source of the class (validated). A medication with no class is
+    known and screens clean. ``synonyms`` (ids) and ``brands`` (as spelled on the pack) name it
+    exactly, case and separators aside (:mod:`calcidose.vocabulary`)."""
 
     id: str
     name: str
     classes: tuple[str, ...] = ()
     synonyms: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -201,13 +208,14 @@ class Cap:
     ``max`` may be per kg of body weight (``mg/kg/d``, ``mg/kg``, ``g/kg``): it is multiplied by
     the patient's weight (a trace step) and, without a weight, cannot be applied (cannot-check).
 
-    ``kind`` says where it comes from: ``label`` (a drug label), ``regimen`` (the calcinosis
-    reports) or ``policy`` (a calcidose product decision, documented as such). ``per`` is the
-    basis it limits; the unit of ``max`` must agree with it (``mg/d`` for day, ``mg`` for
-    administration, course or session, ``mg/wk`` for week).
+    ``kind`` says where it comes from: ``label`` (a drug label), ``guideline`` (a clinical
+    guideline's maximum), ``regimen`` (the calcinosis reports) or ``policy`` (a calcidose
+    product decision, documented as such). ``per`` is the basis it limits; the unit of ``max``
+    must agree with it (``mg/d`` for day, ``mg`` for administration, course or session,
+    ``mg/wk`` for week).
     """
 
-    kind: Literal["label", "regimen", "policy"]
+    kind: Literal["label", "guideline", "regimen", "policy"]
     per: Literal["day", "administration", "week", "course", "session"]
     max: TQuantity
     sources: tuple[str, ...]
@@ -320,6 +328,8 @@ class Drug:
     #: Maxima of the drug itself (a label maximum per kg, a course maximum): they bound every
     #: regimen, the computed range and the order check alike.
     caps: tuple[Cap, ...] = ()
+    #: brand names (US and UK), as spelled on the pack; looked up like synonyms
+    brands: tuple[str, ...] = ()
 
     def regimen(self, regimen_id: str) -> Regimen | None:
         """The regimen with this id, or None."""

@@ -187,7 +187,8 @@ _EPS: Final = 1e-9
 class Maximum:
     """A maximum the order was compared with, in the unit the table wrote it in.
 
-    ``kind`` is ``label``, ``policy`` or ``regimen`` (a cap of the regimen) or ``rule <id>``
+    ``kind`` is ``label``, ``guideline``, ``policy`` or ``regimen`` (a cap of the regimen or of
+    the drug) or ``rule <id>``
     (a limit an interaction or renal rule imposes). ``ordered`` is the order in the same unit
     and basis (None when the order cannot be put in that basis, e.g. a course total of a daily
     order); ``exceeded`` is None then.
@@ -701,6 +702,9 @@ def check(
 
     comparison = _Comparison(order, chosen, plan, out_code, entry, patient.weight_kg)
     comparison.run(outcome.limits, steps, findings)
+    mix_up = _unit_mix_up(comparison, per_admin, per_day, per_week, (value, code))
+    if mix_up is not None:
+        findings.append(mix_up)
 
     verdict = _verdict(entry, chosen, findings, comparison)
     findings.sort(key=lambda f: SEVERITY_RANK[f.severity])
@@ -784,6 +788,53 @@ def _convert_volume(
     )
 
 
+#: A probable unit mix-up: the order, read 1,000 times smaller or larger, falls inside the
+#: expected range widened by this fraction on each side (calcidose product decision).
+_MIX_UP_SLACK: Final = 0.1
+
+
+def _unit_mix_up(
+    comparison: _Comparison,
+    per_admin: tuple[float, str] | None,
+    per_day: tuple[float, str] | None,
+    per_week: tuple[float, str] | None,
+    written: tuple[float, str],
+) -> Finding | None:
+    """A major finding when the order is about 1,000 times (g for mg, mg for mcg) or 1/1,000
+    of (mcg for mg, mg for g) the expected range for this patient; None otherwise."""
+    low, high, unit = comparison.expected_low, comparison.expected_high, comparison.expected_unit
+    basis = comparison.expected_basis
+    pair = {"per-day": per_day, "per-week": per_week, "per-course": comparison.per_course}.get(
+        basis or "", per_admin
+    )
+    if low is None or high is None or unit is None or pair is None or high <= 0:
+        return None
+    if units.UCUM[pair[1]].dimension != units.UCUM[unit].dimension:
+        return None
+    ordered = pair[0] * units.UCUM[pair[1]].factor / units.UCUM[unit].factor
+    lo, hi = low * (1 - _MIX_UP_SLACK), high * (1 + _MIX_UP_SLACK)
+    if lo <= ordered / 1000 <= hi:
+        how, slip = "1,000 times", "g written for mg, or mg for mcg"
+    elif lo <= ordered * 1000 <= hi:
+        how, slip = "one thousandth of", "mcg written for mg, or mg for g"
+    else:
+        return None
+    return Finding(
+        "major",
+        "probable-unit-mix-up",
+        message=f"the order ({{written}}, {{ordered}}) is {how} the expected {{low}} to {{high}}: "
+        "a probable "
+        f"unit mix-up ({slip})",
+        management="Confirm the amount and its unit with the prescriber before dispensing.",
+        terms=(
+            ("written", written[0] / units.UCUM[written[1]].factor, written[1]),
+            ("ordered", ordered, unit),
+            ("low", low, unit),
+            ("high", high, unit),
+        ),
+    )
+
+
 class _Comparison:
     """The order against the expected range and every maximum."""
 
@@ -822,8 +873,18 @@ class _Comparison:
         if per == "week":
             return o.busiest_week()
         if per == "course":
-            return self._course_total()
+            total = self._course_total()
+            return total if total is not None else self._least_course()
         return None
+
+    def _least_course(self) -> float | None:
+        """A daily order of a course regimen: the least course it can make, the daily amount
+        over the fewest days of the course (a course maximum below that is exceeded anyway)."""
+        r, o = self.regimen, self.order
+        day = o.dosing_day() if o.daily else None
+        if r is None or r.course is None or r.course.min_days is None or day is None:
+            return None
+        return day * r.course.min_days
 
     def _course_total(self) -> float | None:
         r = self.regimen

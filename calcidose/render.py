@@ -13,12 +13,21 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .model import Catalog
 from .result import DosePlan, Finding
-from .units import format_quantity
+from .units import UCUM, format_quantity
 
 if TYPE_CHECKING:
     from .orders import OrderCheck
 
-__all__ = ["DISCLAIMER", "finding_lines", "order_text", "plan_text", "to_json"]
+__all__ = [
+    "DISCLAIMER",
+    "amount_text",
+    "cited_sources",
+    "finding_lines",
+    "order_text",
+    "plan_text",
+    "span_text",
+    "to_json",
+]
 
 DISCLAIMER: Final = (
     "calcidose supports, and never replaces, the judgement of the prescriber and pharmacist."
@@ -49,6 +58,37 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
+def amount_text(value: float, code: str, ceiling: float | None = None) -> str:
+    """An amount in the unit it is dispensed in: from 1,000 mg on in grams (``2 g``, not
+    ``2,000 mg``; ``12.5 g/day``), written to the milligram (three decimals of a gram), so no
+    precision is lost; below that, as :func:`format_quantity` writes it. ``ceiling`` (a cap in
+    ``code``) is never passed."""
+    numerator, slash, rest = code.partition("/")
+    grams = "g" + slash + rest
+    if numerator == "mg" and abs(value) >= 1000 and grams in UCUM:
+        cap = ceiling / 1000 if ceiling is not None else None
+        return format_quantity(value / 1000, grams, cap, places=3)
+    return format_quantity(value, code, ceiling)
+
+
+def span_text(low: float, high: float, code: str, ceiling: float | None = None) -> str:
+    """A range as text; one value when both ends read the same (``2 g/day``, never
+    ``2 g/day to 2 g/day``)."""
+    a, b = amount_text(low, code, ceiling), amount_text(high, code, ceiling)
+    return a if a == b else f"{a} to {b}"
+
+
+def cited_sources(result: Any) -> list[str]:
+    """The ids the output cites, in order of first citation: every trace step's and every
+    finding's sources; the result's own sources only when nothing else cites any."""
+    seen: dict[str, None] = {}
+    for step in result.trace:
+        seen.update(dict.fromkeys(step.sources))
+    for finding in result.findings:
+        seen.update(dict.fromkeys(finding.sources))
+    return list(seen) or list(result.sources)
+
+
 def _tail(result: Any, blocking: list[Finding], catalog: Catalog | None) -> list[str]:
     """What every result ends with: the other findings, the calculation step by step, the
     sources with their citations, the evidence and tables version, and the disclaimer.
@@ -67,7 +107,7 @@ def _tail(result: Any, blocking: list[Finding], catalog: Catalog | None) -> list
             cited = f" [{', '.join(step.sources)}]" if step.sources else ""
             lines.append(f"  {n}. {step.label}: {step.text()}{cited}")
     lines += ["", "Sources:"]
-    for source_id in result.sources:
+    for source_id in cited_sources(result):
         source = catalog.sources.get(source_id) if catalog is not None else None
         lines.append(f"  {source_id}: {source.citation}" if source else f"  {source_id}")
     origin = (result.range_origin or "").replace("-", " ")
@@ -88,8 +128,9 @@ def finding_lines(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
     return lines
 
 
-def plan_text(plan: DosePlan, catalog: Catalog | None = None) -> str:
-    """The dose plan for a pharmacist to read, verdict first."""
+def plan_text(plan: DosePlan, catalog: Catalog | None = None, *, brief: bool = False) -> str:
+    """The dose plan for a pharmacist to read, verdict first. ``brief``: the headline, the range,
+    the practical amounts and the findings (one line each), without the calculation."""
     lines: list[str] = []
     headline = _HEADLINE[plan.status]
     if plan.status in _LOUD:
@@ -104,32 +145,47 @@ def plan_text(plan: DosePlan, catalog: Catalog | None = None) -> str:
         lines.append("")
         lines += finding_lines(blocking)
     lines.append("")
-    dose = plan.dose
-    if dose is None:
+    if plan.dose is None:
         lines.append("Dose: none computed")
     else:
         if plan.status == "contraindicated":
             lines.append("Arithmetic for reference only. This is NOT a dose to give.")
-        basis = _BASIS_TEXT[dose.basis]
-        low = format_quantity(dose.low, dose.unit, dose.cap)
-        high = format_quantity(dose.high, dose.unit, dose.cap)
-        cap = " (capped)" if dose.capped else ""
-        lines.append(f"Dose {basis}: {low} to {high}{cap}")
-        for a in plan.administrations:
-            form = f", {a.form}" if a.form else ""
-            text = (
-                f"  {a.frequency_text}{form}: {format_quantity(a.low, a.unit)} to "
-                f"{format_quantity(a.high, a.unit)} each time"
-            )
-            if a.rounded_low is not None and a.rounded_high is not None and a.step is not None:
-                text += (
-                    f"; with {format_quantity(a.step, a.unit)} steps: "
-                    f"{format_quantity(a.rounded_low, a.unit)} to "
-                    f"{format_quantity(a.rounded_high, a.unit)}"
-                )
-            lines.append(text)
+        lines += _dose_lines(plan)
+    if brief:
+        return "\n".join(lines + _brief_tail(plan, blocking))
     lines += _tail(plan, blocking, catalog)
     return "\n".join(lines)
+
+
+def _dose_lines(plan: DosePlan) -> list[str]:
+    """The range, then each frequency and product: exact amounts, then the practical ones."""
+    dose = plan.dose
+    assert dose is not None
+    cap = " (capped)" if dose.capped else ""
+    span = span_text(dose.low, dose.high, dose.unit, dose.cap)
+    lines = [f"Dose {_BASIS_TEXT[dose.basis]}: {span}{cap}"]
+    for a in plan.administrations:
+        form = f", {a.form}" if a.form else ""
+        text = f"  {a.frequency_text}{form}: {span_text(a.low, a.high, a.unit)} each time"
+        if a.rounded_low is not None and a.rounded_high is not None and a.step is not None:
+            text += f"; practical: {span_text(a.rounded_low, a.rounded_high, a.unit)}"
+            if a.volume_low is not None and a.volume_high is not None:
+                text += f" = {span_text(a.volume_low, a.volume_high, 'mL')}"
+            text += f" ({amount_text(a.step, a.unit)} steps)"
+        lines.append(text)
+    return lines
+
+
+def _brief_tail(result: Any, blocking: list[Finding]) -> list[str]:
+    """``--brief``: the other findings one line each, and where the rest is."""
+    shown_first = set(blocking)
+    lines = [
+        f"  [{f.severity.upper()}] {f.message}" for f in result.findings if f not in shown_first
+    ]
+    if lines:
+        lines[:0] = ["", "Findings:"]
+    more = "the calculation, sources and advice: without --brief"
+    return [*lines, f"tables {result.tables_version}; {more}"]
 
 
 _VERDICT_HEADLINE: Final = {
@@ -142,7 +198,7 @@ _VERDICT_HEADLINE: Final = {
 }
 
 
-def order_text(result: OrderCheck, catalog: Catalog | None = None) -> str:
+def order_text(result: OrderCheck, catalog: Catalog | None = None, *, brief: bool = False) -> str:
     """An order check for a pharmacist to read: the verdict first and loudest.
 
     A contraindicated order (and one above a maximum) is framed as not to be given: the order is
@@ -185,13 +241,13 @@ def order_text(result: OrderCheck, catalog: Catalog | None = None) -> str:
         )
         if pair is not None
     ]
-    written = "; ".join(f"{format_quantity(v, u)}{label}" for label, (v, u) in ordered)
+    written = "; ".join(f"{amount_text(v, u)}{label}" for label, (v, u) in ordered)
     prefix = "Ordered (NOT a dose to give)" if result.verdict == "contraindicated" else "Ordered"
     lines.append(f"{prefix}: {written}")
     if result.expected_unit is not None and result.expected_basis is not None:
-        low = format_quantity(result.expected_low or 0.0, result.expected_unit)
-        high = format_quantity(result.expected_high or 0.0, result.expected_unit)
-        span = low if low == high else f"{low} to {high}"
+        span = span_text(
+            result.expected_low or 0.0, result.expected_high or 0.0, result.expected_unit
+        )
         note = " (arithmetic for reference only)" if result.verdict == "contraindicated" else ""
         basis = _BASIS_TEXT.get(result.expected_basis, result.expected_basis)
         lines.append(f"Expected for this patient ({basis}): {span}{note}")
@@ -200,8 +256,8 @@ def order_text(result: OrderCheck, catalog: Catalog | None = None) -> str:
     for m in result.maxima:
         state = {True: "EXCEEDED", False: "not exceeded", None: "not comparable"}[m.exceeded]
         per = "" if m.per in ("day", "week") else f" per {m.per}"
-        lines.append(f"Maximum ({m.kind}): {format_quantity(m.value, m.unit)}{per} - {state}")
-    lines += _tail(result, blocking, catalog)
+        lines.append(f"Maximum ({m.kind}): {amount_text(m.value, m.unit)}{per} - {state}")
+    lines += _brief_tail(result, blocking) if brief else _tail(result, blocking, catalog)
     if blocked:
         lines += ["", f"!!! {headline} !!!"]
     return "\n".join(lines)

@@ -276,7 +276,7 @@ class DosePlan:
         return exit_code(self.status)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of DESIGN.md section 3 (schema ``calcidose/dose-plan/2``)."""
+        """The dose-plan JSON object (schema ``calcidose/dose-plan/2``)."""
         return {
             "schema": DOSE_PLAN_SCHEMA,
             "drug": self.drug,

@@ -44,6 +44,7 @@ from .model import Catalog, Drug, Regimen, Rule
 from .patient import Patient
 from .renal import RenalFunction
 from .result import Finding, Step
+from .vocabulary import display, lookup, suggest
 
 if TYPE_CHECKING:
     from .dosing import Limit
@@ -122,21 +123,49 @@ class _View:
     """What is derived from one patient for one catalog, computed once and shared by every
     evaluation for that patient (a dose plan, an order check, the options list)."""
 
-    __slots__ = ("_by_class", "_renal", "_taking", "_unknown", "catalog", "patient")
+    __slots__ = (
+        "_by_class",
+        "_renal",
+        "_resolved",
+        "_shown",
+        "_taking",
+        "_unknown",
+        "catalog",
+        "patient",
+    )
 
     def __init__(self, catalog: Catalog, patient: Patient) -> None:
         self.catalog = catalog
         self.patient = patient
         self._renal: RenalFunction | None = None
         self._taking: frozenset[str] | None = None
+        self._resolved: dict[str, str | None] | None = None
+        self._shown: dict[str, str] | None = None
         self._by_class: dict[str, tuple[str, ...]] | None = None
         self._unknown: tuple[Finding, ...] | None = None
 
     def taking(self) -> frozenset[str]:
         if self._taking is None:
-            aliases = self.catalog.aliases
-            self._taking = frozenset(aliases[m] for m in self.patient.medications if m in aliases)
+            resolved = self.resolved()
+            self._taking = frozenset(i for i in resolved.values() if i is not None)
         return self._taking
+
+    def resolved(self) -> dict[str, str | None]:
+        """Each medication as given -> the id it names (exact, normalised), or None."""
+        if self._resolved is None:
+            self._resolved = {m: lookup(self.catalog, m) for m in self.patient.medications}
+        return self._resolved
+
+    def shown(self) -> dict[str, str]:
+        """id -> how the patient's medication is named in a finding (``Biaxin (clarithromycin)``
+        when the patient's list names it by a brand or synonym)."""
+        if self._shown is None:
+            shown: dict[str, list[str]] = {}
+            for given, ident in sorted(self.resolved().items()):
+                if ident is not None:
+                    shown.setdefault(ident, []).append(display(self.catalog, given, ident))
+            self._shown = {i: "; ".join(dict.fromkeys(v)) for i, v in shown.items()}
+        return self._shown
 
     def by_class(self) -> dict[str, tuple[str, ...]]:
         if self._by_class is None:
@@ -160,7 +189,7 @@ class _View:
 
     def unknown(self) -> tuple[Finding, ...]:
         if self._unknown is None:
-            self._unknown = tuple(_unknown_ids(self.catalog, self.patient))
+            self._unknown = tuple(_unknown_ids(self.catalog, self.patient, self.resolved()))
         return self._unknown
 
 
@@ -692,32 +721,37 @@ class _CompiledRule:
             found = self._by_weight[weight] = _Limits(self.rule, self.drug_name, weight)
         return found
 
-    def _separation(self, triggers: tuple[str, ...]) -> str:
+    def _separation(self, names: str) -> str:
         sep = self.rule.separate
         if sep is None:
             return ""
         interval = _q(sep.value, sep.unit)
-        if triggers:
-            return (
-                f" Separate {self.drug_name} from {self._names(triggers)} by at least {interval}."
-            )
+        if names:
+            return f" Separate {self.drug_name} from {names} by at least {interval}."
         return f" Separate by at least {interval}."
 
-    def _names(self, ids: tuple[str, ...]) -> str:
+    def _names(self, ids: tuple[str, ...], shown: Mapping[str, str]) -> str:
         names = self.names or {}
-        return ", ".join(names.get(i, i) for i in ids)
+        return ", ".join(shown.get(i) or names.get(i, i) for i in ids)
 
-    def fired(self, matched: list[str], limits: _Limits) -> Finding:
-        """The finding of the rule, naming the medications that triggered it."""
-        key = tuple(sorted(set(matched)))
+    def fired(
+        self, matched: list[str], limits: _Limits, shown: Mapping[str, str] | None = None
+    ) -> Finding:
+        """The finding of the rule, naming the medications that triggered it (as the patient's
+        list names them, with the substance they resolved to: ``Biaxin (clarithromycin)``)."""
+        ids = tuple(sorted(set(matched)))
+        names = self._names(ids, shown or {})
+        key = (*ids, "\0", names)
         found = self._triggered.get(key)  # per-kg findings are never stored
         if found is None:
             rule = self.rule
-            text = rule.message + limits.text + self._separation(key)
-            if key and rule.separate is None:
-                text += f" (patient takes: {self._names(key)})"
+            text = rule.message + limits.text + self._separation(names)
+            if ids and rule.separate is None:
+                text += f" (patient takes: {names})"
             found = Finding(rule.severity, rule.id, text, rule.management, rule.sources)
             if not self.per_kg:  # per-kg limits differ by patient: not cached
+                if len(self._triggered) > 256:
+                    self._triggered.clear()
                 self._triggered[key] = found
         return found
 
@@ -777,16 +811,27 @@ def _compiled(catalog: Catalog, drug: Drug, regimen: Regimen | None) -> tuple[_C
     return found
 
 
-def _unknown_ids(catalog: Catalog, patient: Patient) -> list[Finding]:
+#: Unknown medication names that get "did you mean" suggestions (the first ones of the list).
+_SUGGEST_AT_MOST: Final = 20
+
+
+def _unknown_ids(
+    catalog: Catalog, patient: Patient, resolved: Mapping[str, str | None]
+) -> list[Finding]:
     out = []
+    suggested = 0
     for med in patient.medications:
-        if med not in catalog.aliases:
+        if resolved.get(med) is None:
+            # suggestions for the first few unknown names only: bounded work for a long list
+            close = suggest(catalog, med) if suggested < _SUGGEST_AT_MOST else ()
+            suggested += 1
+            hint = f"; did you mean {' or '.join(close)}? (not applied)" if close else ""
             out.append(
                 Finding(
                     "cannot-check",
                     "unknown-medication",
-                    f"medication {safeio.shown(med)} is not known to calcidose; its interactions "
-                    "cannot be checked",
+                    f"medication {safeio.shown(med)} is not known to calcidose; its "
+                    f"interactions cannot be checked{hint}",
                     "Check interactions for it by another means, or use its exact id.",
                     missing=(f"medication {med}",),
                 )
@@ -846,7 +891,7 @@ def evaluate(
         if limits is None:
             target.append(compiled.cannot({"weight"}))
             continue
-        target.append(compiled.fired(ctx.matched, limits))
+        target.append(compiled.fired(ctx.matched, limits, view.shown()))
         if limits.conflicts:
             target.extend(limits.conflicts)
         if limits.steps:
@@ -859,7 +904,25 @@ def evaluate(
         findings.extend(state.findings)
     if ctx.window_used:
         outcome.steps.append(_window_step(catalog, patient))
+    if patient.medications:
+        step = _medications_step(view)
+        if step is not None:
+            outcome.steps.append(step)
     return outcome
+
+
+def _medications_step(view: _View) -> Step | None:
+    """The trace of the names of the patient's medication list that were read as another
+    name (a brand, a synonym, another case or spacing): each as given, and the substance it
+    names. None when every name was given as its id (unknown names are findings)."""
+    parts = [
+        f"{' '.join(given.split())} = {display(view.catalog, ident, ident)}"
+        for given, ident in sorted(view.resolved().items())
+        if ident is not None and given != ident
+    ]
+    if not parts:
+        return None
+    return Step("medications", "read as: " + "; ".join(parts))
 
 
 def _window_step(catalog: Catalog, patient: Patient) -> Step:

@@ -2,7 +2,8 @@
 
 A tables directory (ours or an institution overlay) holds exactly::
 
-    meta.toml  sources.toml  conditions.toml  substances.toml  README.md  drugs/ID.toml
+    meta.toml  sources.toml  conditions.toml  substances.toml  medications.toml  README.md
+    drugs/ID.toml  codes/
 
 Anything else (``Drugs/``, ``drug/``, ``sub/drugs/``, a stray file, a subdirectory of
 ``drugs/``) is an error, never ignored: a file calcidose does not read is a change its author
@@ -32,7 +33,14 @@ __all__ = ["ROOT_FILES", "content_hash", "layout_problems", "read_file"]
 
 #: The files a tables directory may hold at its root (besides the ``drugs/`` directory).
 ROOT_FILES: Final = frozenset(
-    {"meta.toml", "sources.toml", "conditions.toml", "substances.toml", "README.md"}
+    {
+        "meta.toml",
+        "sources.toml",
+        "conditions.toml",
+        "substances.toml",
+        "medications.toml",
+        "README.md",
+    }
 )
 
 

@@ -218,6 +218,7 @@ class _Checker:
             self.entry = substance.id
             self.sources(substance.sources, "$.sources")
             self.classes(substance.classes, "$.classes")
+            self.memberships(substance.classes, substance.sources)
             if substance.id in cat.drugs:
                 self.fail("$.id", "is a catalog drug id; give its classes in the drug file")
 
@@ -233,6 +234,19 @@ class _Checker:
         high = self.quantity(window.max_age, "$.childbearing_potential.max_age", "time")
         if low is not None and high is not None and low >= high:
             self.fail("$.childbearing_potential", "min_age must be below max_age")
+
+    def memberships(self, classes: tuple[str, ...], sources: tuple[str, ...]) -> None:
+        """Each class of a substance is sourced: one of the substance's sources is also a
+        source of the class (e.g. the FDA table for a CYP3A4 inhibitor)."""
+        for n, klass in enumerate(classes):
+            found = self.catalog.classes.get(klass)
+            known = [s for s in found.sources if s in self.catalog.sources] if found else []
+            if known and not set(known) & set(sources):
+                self.fail(
+                    f"$.classes[{n}]",
+                    f"class {klass!r} is not sourced: cite one of its sources "
+                    f"({', '.join(known)}) in $.sources",
+                )
 
     def classes(self, ids: tuple[str, ...], field: str) -> None:
         for n, klass in enumerate(ids):

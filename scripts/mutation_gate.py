@@ -20,6 +20,14 @@ not run (skipped) are left out. A surviving mutant that is explained in
 ``scripts/mutation_notes.toml`` (an equivalent mutant, with the reason) still counts as
 survived in the score; ``--strict`` also fails when a survivor has no note.
 
+A note names its mutant by a fingerprint that survives edits and moves (the function's name
+inside its module, the line(s) the mutant removes and the line(s) it puts instead; see
+``scripts/mutation_notes.py``), never by mutmut's numbered name. The survivors without a note
+are written, ready to complete with their ``why``, to ``unexplained.toml`` in the work directory.
+
+A module is named as in ``[tool.mutmut] only_mutate``: its path inside ``calcidose/`` without
+``.py``, dotted (``units``, ``engine.dosing``), or its bare file name when that is unique.
+
 Exit status: 0 when every module reaches the threshold (and, with --strict, every survivor is
 explained); 1 otherwise; 2 when mutmut itself could not run.
 """
@@ -40,8 +48,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import mutation_notes as mn
+
 ROOT = Path(__file__).resolve().parent.parent
-COPY = ("calcidose", "tests", "tables", "docs", "README.md", "pyproject.toml")
+COPY = ("calcidose", "tests", "tables", "docs", "scripts", "README.md", "pyproject.toml")
 NOTES = ROOT / "scripts" / "mutation_notes.toml"
 
 #: The CI subset: the modules whose tests are fast and which every input goes through.
@@ -69,13 +79,38 @@ STATUS = {
 }
 
 
-def configured_modules() -> list[str]:
+def configured_paths() -> list[str]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    paths = config["tool"]["mutmut"]["only_mutate"]
-    return [Path(p).stem for p in paths]
+    return list(config["tool"]["mutmut"]["only_mutate"])
 
 
-def prepare(work: Path, modules: list[str], tests: list[str] | None) -> None:
+def module_name(path: str) -> str:
+    """``calcidose/units.py`` -> ``units``; ``calcidose/engine/dosing.py`` -> ``engine.dosing``."""
+    return Path(path).relative_to("calcidose").with_suffix("").as_posix().replace("/", ".")
+
+
+def resolve(names: list[str] | None) -> dict[str, str]:
+    """Module name -> its path (``calcidose/....py``), for the names given (default: all)."""
+    configured = {module_name(p): p for p in configured_paths()}
+    if not names:
+        return configured
+    chosen: dict[str, str] = {}
+    for name in names:
+        if name in configured:
+            chosen[name] = configured[name]
+            continue
+        stems = [m for m in configured if m.rpartition(".")[2] == name]
+        if len(stems) == 1:
+            chosen[stems[0]] = configured[stems[0]]
+            continue
+        path = "calcidose/" + name.replace(".", "/") + ".py"
+        if len(stems) > 1 or not (ROOT / path).is_file():
+            raise SystemExit(f"unknown or ambiguous module {name!r} (known: {sorted(configured)})")
+        chosen[name] = path
+    return chosen
+
+
+def prepare(work: Path, modules: dict[str, str], tests: list[str] | None) -> None:
     """Copy the tree into ``work`` and point [tool.mutmut] at the chosen modules."""
     ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "mutants", "*.pyc")
     for name in COPY:
@@ -87,7 +122,7 @@ def prepare(work: Path, modules: list[str], tests: list[str] | None) -> None:
             shutil.copy2(source, target)
     pyproject = work / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
-    only = ", ".join(f'"calcidose/{m}.py"' for m in modules)
+    only = ", ".join(f'"{path}"' for path in modules.values())
     text = re.sub(r"(?ms)^only_mutate = \[.*?^\]", f"only_mutate = [{only}]", text, count=1)
     if tests:
         selection = ", ".join(json.dumps(t) for t in tests)
@@ -110,12 +145,14 @@ def run_mutmut(work: Path, max_children: int, log: Path, only: list[str] | None 
     return done.returncode
 
 
-def collect(work: Path, modules: list[str]) -> dict[str, dict[str, Any]]:
-    """Per module: counts by status and the names of the mutants not detected."""
+def collect(work: Path, modules: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Per module: counts by status, the mutants not detected (name, status, fingerprint) and
+    the functions mutated."""
     results: dict[str, dict[str, Any]] = {}
-    for module in modules:
-        meta = work / "mutants" / "calcidose" / f"{module}.py.meta"
-        if not meta.is_file():
+    for module, path in modules.items():
+        meta = work / "mutants" / f"{path}.meta"
+        mutated = work / "mutants" / path
+        if not meta.is_file() or not mutated.is_file():
             results[module] = {"counts": {}, "undetected": [], "missing": True}
             continue
         data = json.loads(meta.read_text(encoding="utf-8"))
@@ -127,7 +164,14 @@ def collect(work: Path, modules: list[str]) -> dict[str, dict[str, Any]]:
             counts[status] += 1
             if status in UNDETECTED:
                 undetected.append((name, status))
-        results[module] = {"counts": dict(counts), "undetected": undetected, "missing": False}
+        source = mutated.read_text(encoding="utf-8")
+        prints = mn.fingerprints(source, [name for name, _ in undetected])
+        results[module] = {
+            "counts": dict(counts),
+            "undetected": [(name, status, prints[name]) for name, status in undetected],
+            "functions": mn.functions_of(source),
+            "missing": False,
+        }
     return results
 
 
@@ -137,25 +181,7 @@ def score(counts: dict[str, int]) -> tuple[int, int, float | None]:
     return detected, judged, (detected / judged if judged else None)
 
 
-def load_notes() -> dict[str, str]:
-    """Mutant name -> why it survives, from ``[mutant."NAME"]`` tables and ``[[group]]`` lists.
-
-    A group gives one reason for several mutants (``mutants = [...]``), for the same
-    equivalence seen several times in one function.
-    """
-    if not NOTES.is_file():
-        return {}
-    data = tomllib.loads(NOTES.read_text(encoding="utf-8"))
-    notes = {name: str(entry["why"]) for name, entry in data.get("mutant", {}).items()}
-    for group in data.get("group", []):
-        for name in group["mutants"]:
-            if name in notes:
-                raise SystemExit(f"{NOTES.name}: {name} is explained twice")
-            notes[name] = str(group["why"])
-    return notes
-
-
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--modules", nargs="+", help="module names (default: [tool.mutmut])")
     parser.add_argument("--fast", action="store_true", help=f"only {', '.join(FAST_MODULES)}")
@@ -174,13 +200,82 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="write the scores as JSON here")
     parser.add_argument("--survivors", type=Path, help="write the undetected mutants here")
     parser.add_argument("--strict", action="store_true", help="fail on unexplained survivors")
-    args = parser.parse_args(argv)
+    parser.add_argument("--notes", type=Path, default=NOTES, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
 
-    modules = list(FAST_MODULES) if args.fast else (args.modules or configured_modules())
+
+def _survivor_json(name: str, status: str, fp: mn.Fingerprint | None, note: Any) -> Any:
+    return {
+        "mutant": name,
+        "status": status,
+        "function": fp and fp.function,
+        "original": fp and list(fp.original),
+        "mutated": fp and list(fp.mutated),
+        "note": note.why if note else None,
+    }
+
+
+def explain(results: dict[str, dict[str, Any]], notes: list[mn.Note]) -> mn.Matching:
+    """Match every module's survivors with the notes (one matching over the whole run)."""
+    survivors = {n: fp for r in results.values() for n, _, fp in r["undetected"]}
+    functions = {f for r in results.values() for f in r.get("functions", ())}
+    return mn.match(survivors, notes, functions)
+
+
+def table(results: dict[str, dict[str, Any]], threshold: float, work: Path) -> tuple[bool, Any]:
+    """Print the score table; return (a module failed, the per-module report)."""
+    failed = False
+    modules: dict[str, Any] = {}
+    print(f"{'module':<14} {'mutants':>7} {'killed':>7} {'survived':>8} {'score':>7}")
+    total_detected = total_judged = 0
+    for module, result in results.items():
+        if result["missing"]:
+            print(f"{module:<14} no mutants (no results in {work}/mutants)")
+            failed = True
+            continue
+        detected, judged, ratio = score(result["counts"])
+        total_detected += detected
+        total_judged += judged
+        shown = "n/a" if ratio is None else f"{ratio:.1%}"
+        mutants = sum(result["counts"].values())
+        print(f"{module:<14} {mutants:>7} {detected:>7} {judged - detected:>8} {shown:>7}")
+        failed = failed or (ratio is not None and ratio < threshold)
+        modules[module] = {
+            "counts": result["counts"],
+            "detected": detected,
+            "judged": judged,
+            "score": ratio,
+        }
+    overall = total_detected / total_judged if total_judged else None
+    if overall is not None:
+        lost = total_judged - total_detected
+        print(f"{'overall':<14} {'':>7} {total_detected:>7} {lost:>8} {overall:.1%}")
+    return failed, {"modules": modules, "overall": overall}
+
+
+def unexplained_notes(results: dict[str, dict[str, Any]], matching: mn.Matching) -> list[str]:
+    """The survivors without a note, as note skeletons to complete (TOML)."""
+    out = []
+    for result in results.values():
+        for name, status, fp in result["undetected"]:
+            if name in matching.explained:
+                continue
+            if fp is None:
+                out.append(f"# {name} ({status}): its function is not in the mutated source\n")
+                continue
+            head = f"# {name} ({status}; python -m mutmut show {name})\n"
+            out.append(head + mn.render_note(fp, "TODO: why no test can kill it"))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    modules = resolve(list(FAST_MODULES) if args.fast else args.modules)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="calcidose-mutation-"))
     work.mkdir(parents=True, exist_ok=True)
     log = work / "mutmut.log"
     started = time.monotonic()
+    notes = mn.read_notes(args.notes)  # a bad notes file stops the gate before the long run
     if not args.reuse:
         prepare(work, modules, args.tests)
         code = run_mutmut(work, args.max_children, log, args.only)
@@ -191,63 +286,56 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
 
     results = collect(work, modules)
-    notes = load_notes()
-    failed = False
-    unexplained: list[str] = []
-    report: dict[str, Any] = {"threshold": args.threshold, "seconds": round(elapsed), "modules": {}}
-    print(f"{'module':<12} {'mutants':>7} {'killed':>7} {'survived':>8} {'score':>7}")
-    total_detected = total_judged = 0
-    for module, result in results.items():
-        if result["missing"]:
-            print(f"{module:<12} no mutants (no results in {work}/mutants)")
-            failed = True
-            continue
-        detected, judged, ratio = score(result["counts"])
-        total_detected += detected
-        total_judged += judged
-        shown = "n/a" if ratio is None else f"{ratio:.1%}"
-        mutants = sum(result["counts"].values())
-        print(f"{module:<12} {mutants:>7} {detected:>7} {judged - detected:>8} {shown:>7}")
-        if ratio is not None and ratio < args.threshold:
-            failed = True
-        for name, status in result["undetected"]:
-            if name not in notes:
-                unexplained.append(f"{name} ({status})")
-        report["modules"][module] = {
-            "counts": result["counts"],
-            "detected": detected,
-            "judged": judged,
-            "score": ratio,
-            "undetected": [
-                {"mutant": n, "status": s, "note": notes.get(n)} for n, s in result["undetected"]
-            ],
-        }
-    overall = total_detected / total_judged if total_judged else None
-    report["overall"] = overall
-    if overall is not None:
-        print(
-            f"{'overall':<12} {'':>7} {total_detected:>7} {total_judged - total_detected:>8} "
-            f"{overall:.1%}"
-        )
+    matching = explain(results, notes)
+    failed, report = table(results, args.threshold, work)
     print(f"time: {elapsed / 60:.1f} min; work directory: {work}")
+    missing = unexplained_notes(results, matching)
+    (work / "unexplained.toml").write_text("\n".join(missing), encoding="utf-8")
+    report = {"threshold": args.threshold, "seconds": round(elapsed), **report}
+    for module, result in results.items():
+        if module in report["modules"]:
+            report["modules"][module]["undetected"] = [
+                _survivor_json(n, s, fp, matching.explained.get(n))
+                for n, s, fp in result["undetected"]
+            ]
+    report["stale_notes"] = [n.where for n in matching.stale]
     if args.report:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     if args.survivors:
+        why = {n: note.why for n, note in matching.explained.items()}
         lines = [
-            f"{n}\t{s}\t{notes.get(n, '')}"
+            f"{n}\t{s}\t{fp and fp.function}\t{why.get(n, '')}"
             for r in results.values()
-            for n, s in r.get("undetected", [])
+            for n, s, fp in r["undetected"]
         ]
         args.survivors.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    if unexplained:
+    return verdict(args, failed, matching, missing, work)
+
+
+def verdict(
+    args: argparse.Namespace, failed: bool, matching: mn.Matching, missing: list[str], work: Path
+) -> int:
+    """Print what the notes did and the verdict; the exit status."""
+    for name, note in sorted(matching.renamed.items()):
         print(
-            f"{len(unexplained)} surviving mutant(s) without a note in {NOTES.name}; "
-            f"see them with: cd {work} && python -m mutmut show NAME"
+            f"renamed? {name} is explained by the note of {note.fingerprint.function!r} "
+            f"({note.where}; same change, that function is gone): update its `function`"
+        )
+    for note in matching.stale:
+        print(
+            f"stale note: {note.where} ({note.fingerprint.function}: "
+            f"{' / '.join(note.fingerprint.original)}) explains no survivor of this run"
+        )
+    print(f"notes: {len(matching.explained)} survivor(s) explained, {len(missing)} not")
+    if missing:
+        print(
+            f"{len(missing)} surviving mutant(s) without a note in {args.notes.name}; "
+            f"skeletons in {work / 'unexplained.toml'} (complete the why, or write a test)"
         )
     if failed:
         print(f"FAIL: a module is under {args.threshold:.0%} killed")
         return 1
-    if args.strict and unexplained:
+    if args.strict and missing:
         print("FAIL: surviving mutants without a note (--strict)")
         return 1
     print("PASS")

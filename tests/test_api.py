@@ -73,7 +73,11 @@ def test_version_is_written_nowhere_in_the_package(capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0
-    assert capsys.readouterr().out == f"calcidose {_pyproject_version()}\n"
+    import tomllib
+
+    meta = tomllib.loads((ROOT / "tables" / "meta.toml").read_text(encoding="utf-8"))
+    edition = meta["tables_version"]  # issue 11 §5: --version shows the tables edition too
+    assert capsys.readouterr().out == f"calcidose {_pyproject_version()} (tables {edition})\n"
 
 
 def test_version_without_metadata_says_unknown(monkeypatch: pytest.MonkeyPatch) -> None:

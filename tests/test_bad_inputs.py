@@ -360,7 +360,14 @@ def test_pint_default_registry_quantity_is_read_exactly() -> None:
 
 # --- names ----------------------------------------------------------------------------------------
 
-BAD_DRUGS = ["REFDRUG", "refdrug ", " refdrug", "ref drug", "refdrugg", "", "ref-interactor"]
+BAD_DRUGS = ["ref drug", "refdrugg", "", "ref-interactor", "ref_drug", "refdrugs"]
+#: issue 11 §5: drug ids ignore case and surrounding spaces; these name refdrug
+SAME_DRUG = ["REFDRUG", "refdrug ", " refdrug", "RefDrug"]
+
+
+@pytest.mark.parametrize("name", SAME_DRUG)
+def test_drug_id_case_and_spaces_do_not_matter(name: str, ref_catalog: None) -> None:
+    assert calcidose.dose(name, Patient(weight="70 kg"), catalog=REF).drug == "refdrug"
 
 
 @pytest.mark.parametrize("name", BAD_DRUGS)

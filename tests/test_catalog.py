@@ -40,7 +40,11 @@ def test_every_seed_therapy_is_in_the_catalog() -> None:
 def test_exact_synonyms_and_nothing_fuzzier(synonym: str, target: str) -> None:
     catalog = get_catalog()
     assert resolve_drug(catalog, synonym).id == target
-    for near in {synonym.upper(), synonym + "s", synonym.replace("-", " ")} - {synonym}:
+    # issue 11 §5: case and separators do not matter (upper case, a space for the hyphen)
+    for same in {synonym.upper(), synonym.replace("-", " ")} - {synonym}:
+        assert resolve_drug(catalog, same).id == target
+    # anything else is not guessed: a plural is unknown (a suggestion at most, never applied)
+    for near in {synonym + "s", synonym + "x"}:
         with pytest.raises(UnknownDrugError):
             resolve_drug(catalog, near)
 

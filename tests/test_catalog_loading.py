@@ -715,7 +715,15 @@ REF_DRUGS = "notdosable, refdrug, weeklydrug"  # tests/strategies.py reference_c
 def test_unknown_drug_lists_the_catalog_drugs() -> None:
     with pytest.raises(UnknownDrugError) as info:
         resolve_drug(REF, "refdrugs")
-    assert str(info.value) == f"unknown drug 'refdrugs'; catalog drugs: {REF_DRUGS}"
+    # issue 11 §5: a close id is suggested, never applied ('refdrugs' vs 'refdrug': difflib
+    # ratio 2 x 7 / 15 = 0.93, over the 0.75 cutoff)
+    assert str(info.value) == (
+        "unknown drug 'refdrugs'; did you mean 'refdrug'? (not applied); "
+        f"catalog drugs: {REF_DRUGS}"
+    )
+    with pytest.raises(UnknownDrugError) as far:
+        resolve_drug(REF, "zzz")  # nothing close: no suggestion
+    assert str(far.value) == f"unknown drug 'zzz'; catalog drugs: {REF_DRUGS}"
 
 
 def test_a_substance_is_not_a_catalog_therapy() -> None:

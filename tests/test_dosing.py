@@ -104,10 +104,11 @@ def test_child_gets_the_paediatric_regimen() -> None:
 
 
 def test_unknown_names_are_errors_not_guesses() -> None:
-    with pytest.raises(UnknownDrugError):
+    with pytest.raises(UnknownDrugError) as err:
         calcidose.dose("diltiazam", adult("70 kg"))
-    with pytest.raises(UnknownDrugError):
-        calcidose.dose("Diltiazem", adult("70 kg"))  # no case folding
+    assert "did you mean 'diltiazem'? (not applied)" in str(err.value)  # suggested, not used
+    # issue 11 §5: case is folded (an exact id after folding, not a guess)
+    assert calcidose.dose("Diltiazem", adult("70 kg")).drug == "diltiazem"
     with pytest.raises(UnknownRegimenError):
         calcidose.dose("diltiazem", adult("70 kg"), regimen="iv")
 

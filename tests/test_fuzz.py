@@ -237,7 +237,9 @@ def toml_value(value: Any) -> str:
     raise TypeError(type(value))
 
 
-def toml_key(key: str) -> str:
+def toml_key(key: object) -> str:
+    # the mutation strategies can draw a non-text key (an int): TOML keys are text
+    key = str(key)
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else toml_value(key)
 
 

@@ -45,8 +45,10 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     ("text", "key"),
     [
         # top level: the second "conditions" would erase the AV block of the first
-        ('{"weight": "80 kg", "conditions": ["second-degree-av-block"], "conditions": []}',
-         "conditions"),
+        (
+            '{"weight": "80 kg", "conditions": ["second-degree-av-block"], "conditions": []}',
+            "conditions",
+        ),
         # nested in a quantity
         ('{"height": {"value": 180, "unit": "cm", "unit": "in"}}', "unit"),
         # nested in labs
@@ -97,14 +99,19 @@ def test_any_repeated_key_is_refused(keys: list[str]) -> None:
     [
         (["dose", "colchicine", "--weight", "60kg", "--weight", "95kg", *ADULT], "60kg", "95kg"),
         (["dose", "colchicine", "--weight", "60kg", "--age", "30y", "--age", "80y"], "30y", "80y"),
-        (["dose", "probenecid", "--weight", "60kg", "--sex", "male", "--sex", "female"],
-         "male", "female"),
+        (
+            ["dose", "probenecid", "--weight", "60kg", "--sex", "male", "--sex", "female"],
+            "male",
+            "female",
+        ),
         (["dose", "probenecid", "--scr", "1mg/dL", "--scr", "3mg/dL"], "1mg/dL", "3mg/dL"),
-        (["check", "probenecid", "500mg", "bid", "--route", "oral", "--route", "iv"],
-         "oral", "iv"),
+        (["check", "probenecid", "500mg", "bid", "--route", "oral", "--route", "iv"], "oral", "iv"),
         (["dose", "probenecid", "--format", "text", "--format", "json"], "text", "json"),
-        (["options", "--type", "dystrophic", "--type", "calciphylaxis"],
-         "dystrophic", "calciphylaxis"),
+        (
+            ["options", "--type", "dystrophic", "--type", "calciphylaxis"],
+            "dystrophic",
+            "calciphylaxis",
+        ),
     ],
 )
 def test_a_single_valued_option_given_twice_differently_is_refused(
@@ -122,16 +129,34 @@ def test_the_same_value_repeated_is_accepted(capsys: pytest.CaptureFixture[str])
     accepted; the plan is the one of the single option."""
     once = run(capsys, "dose", "colchicine", "--weight", "60kg", *ADULT, "--format", "json")
     twice = run(
-        capsys, "dose", "colchicine", "--weight", "60kg", "--weight", "60kg", *ADULT,
-        "--sex", "male", "--format", "json",
+        capsys,
+        "dose",
+        "colchicine",
+        "--weight",
+        "60kg",
+        "--weight",
+        "60kg",
+        *ADULT,
+        "--sex",
+        "male",
+        "--format",
+        "json",
     )
     assert once == twice
 
 
 def test_conflicting_lab_values_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
-        capsys, "dose", "infliximab", "--weight", "70kg", *ADULT,
-        "--lab", "anti-hbc=negative", "--lab", "anti-hbc=positive",
+        capsys,
+        "dose",
+        "infliximab",
+        "--weight",
+        "70kg",
+        *ADULT,
+        "--lab",
+        "anti-hbc=negative",
+        "--lab",
+        "anti-hbc=positive",
     )
     assert code == 2 and out == ""
     assert "'negative'" in err and "'positive'" in err and "anti-hbc" in err
@@ -139,8 +164,18 @@ def test_conflicting_lab_values_are_refused(capsys: pytest.CaptureFixture[str]) 
 
 def test_the_same_lab_value_repeated_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(
-        capsys, "dose", "infliximab", "--weight", "70kg", *ADULT,
-        "--lab", "tb-screen=negative", "--lab", "tb-screen=negative", "--format", "json",
+        capsys,
+        "dose",
+        "infliximab",
+        "--weight",
+        "70kg",
+        *ADULT,
+        "--lab",
+        "tb-screen=negative",
+        "--lab",
+        "tb-screen=negative",
+        "--format",
+        "json",
     )
     assert err == "" and code in (0, 1, 3)
 
@@ -149,8 +184,12 @@ def test_the_same_lab_value_repeated_is_accepted(capsys: pytest.CaptureFixture[s
 
 
 def _cli(*argv: str) -> list[str]:
-    return [sys.executable, "-c", "import sys; from calcidose.cli import main; sys.exit(main())",
-            *argv]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from calcidose.cli import main; sys.exit(main())",
+        *argv,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -175,12 +214,15 @@ def test_a_closed_pipe_keeps_the_verdicts_exit_code(argv: list[str], code: int) 
 
 
 def test_head_c1_through_a_shell_pipe_keeps_the_exit_code() -> None:
-    script = " ".join(f"'{a}'" for a in _cli("check", "diltiazem", "900mg", "tid",
-                                              "--weight", "70kg", *ADULT))
+    script = " ".join(
+        f"'{a}'" for a in _cli("check", "diltiazem", "900mg", "tid", "--weight", "70kg", *ADULT)
+    )
     for _ in range(3):
         done = subprocess.run(
             ["bash", "-c", f"{script} | head -c1 > /dev/null; exit ${{PIPESTATUS[0]}}"],
-            capture_output=True, timeout=60, check=False,
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
         assert done.returncode == 1, done.stderr
 
@@ -221,8 +263,11 @@ def test_a_100_mb_patient_file_is_refused_quickly(
 def test_stdin_from_dev_zero_is_refused() -> None:
     with open("/dev/zero", "rb") as zero:
         done = subprocess.run(
-            _cli("dose", "diltiazem", "--patient", "-"), stdin=zero, capture_output=True,
-            timeout=60, check=False,
+            _cli("dose", "diltiazem", "--patient", "-"),
+            stdin=zero,
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
     assert done.returncode == 2 and b"larger than the limit" in done.stderr
 
@@ -251,8 +296,16 @@ def test_long_values_are_shortened() -> None:
 
 
 def test_cli_output_escapes_hostile_ids(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "dose", "diltiazem", "--weight", "70kg", *ADULT,
-                       "--condition", "x\x1b]0;pwned\x07\udcff")
+    code, out, _ = run(
+        capsys,
+        "dose",
+        "diltiazem",
+        "--weight",
+        "70kg",
+        *ADULT,
+        "--condition",
+        "x\x1b]0;pwned\x07\udcff",
+    )
     assert code == 3  # an unknown condition cannot be checked
     assert "\x1b" not in out and "\x07" not in out and "\udcff" not in out
     assert "\\x1b]0;pwned\\x07" in out

@@ -529,7 +529,7 @@ def test_volume_of_immune_globulin_course() -> None:
     # cannot be excluded: the order cannot be checked, never passed
     unknown = check("immune-globulin", "1400 mL", "every 4 weeks", person("54 years"))
     assert unknown.verdict == "cannot-check"
-    assert "immune-globulin-renal-risk:cannot-check" in {f.code for f in unknown.findings}
+    assert "immune-globulin-renal-insufficiency:cannot-check" in {f.code for f in unknown.findings}
 
 
 def test_volume_regimen_is_not_converted() -> None:

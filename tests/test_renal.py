@@ -210,10 +210,8 @@ def test_aluminium_hydroxide_at_crcl_18_gets_the_renal_finding() -> None:
 def test_immune_globulin_renal_boxed_warning_reads_measured_function(
     renal_input: dict[str, Any],
 ) -> None:
-    assert (
-        codes("immune-globulin", Patient(**{**KNOWN, **renal_input}))["immune-globulin-renal-risk"]
-        == "major"
-    )
+    found = codes("immune-globulin", Patient(**{**KNOWN, **renal_input}))
+    assert found["immune-globulin-renal-insufficiency"] == "major"
 
 
 def test_colchicine_with_diltiazem_at_crcl_40_gets_the_organ_impairment_finding() -> None:
@@ -361,7 +359,7 @@ def test_every_shipped_renal_rule_reads_one_renal_function() -> None:
     names = {rule.id for _, rule in renal_rules(CAT)}
     assert {
         "aluminium-hydroxide-renal-toxicity",
-        "immune-globulin-renal-risk",
+        "immune-globulin-renal-insufficiency",
         "colchicine-moderate-inhibitor-organ-impairment",
         "probenecid-crcl-below-30",
     } <= names

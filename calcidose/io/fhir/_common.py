@@ -3,6 +3,9 @@ dates and UCUM units. Only this module and :mod:`.write` import fhir.resources."
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Final
@@ -36,8 +39,36 @@ class FhirInputError(InputError):
     """A FHIR resource that is not valid R4 or cannot be read (becomes an OperationOutcome)."""
 
 
+#: Fingerprints (canonical JSON) of resources already found valid: an EHR sends the same
+#: prefetch for many calls of one patient (order-select, then order-sign). Bounded, thread-safe.
+_VALID: OrderedDict[str, None] = OrderedDict()
+_VALID_MAX: Final = 4096
+_LOCK: Final = threading.Lock()
+
+
 def validate(resource: Mapping[str, Any]) -> None:
-    """Check ``resource`` against its FHIR R4B model (R4-compatible for the resources read)."""
+    """Check ``resource`` against its FHIR R4B model (R4-compatible for the resources read).
+
+    A resource identical to one validated before (same canonical JSON) is not validated again.
+    """
+    try:
+        key = json.dumps(resource, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        key = None
+    if key is not None:
+        with _LOCK:
+            if key in _VALID:
+                _VALID.move_to_end(key)
+                return
+    _validate_model(resource)
+    if key is not None:
+        with _LOCK:
+            _VALID[key] = None
+            while len(_VALID) > _VALID_MAX:
+                _VALID.popitem(last=False)
+
+
+def _validate_model(resource: Mapping[str, Any]) -> None:
     from fhir.resources.R4B import get_fhir_model_class
 
     kind = resource.get("resourceType")

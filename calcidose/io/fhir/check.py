@@ -42,12 +42,18 @@ def _with_medications(patient: Patient, medications: list[str]) -> Patient:
     return Patient.from_dict(data)
 
 
-def check_record(record: FhirRecord, catalog: Catalog) -> list[OrderResult]:
-    """Check each draft order of ``record`` (in order); never raises for one bad order."""
+def check_record(
+    record: FhirRecord, catalog: Catalog, only: str | None = None
+) -> list[OrderResult]:
+    """Check each draft order of ``record`` (in order; ``only`` the one with that resource
+    reference); never raises for one bad order."""
     drafted = Counter(o.drug for o in record.orders if o.drug is not None)
     taking = list(record.patient.medications)
     results = []
+    patients: dict[tuple[str, ...], Patient] = {}
     for order in record.orders:
+        if only is not None and order.resource != only:
+            continue
         extra = []
         if order.drug is not None and (drafted[order.drug] > 1 or order.drug in taking):
             where = "ordered more than once" if drafted[order.drug] > 1 else "already taken"
@@ -65,7 +71,9 @@ def check_record(record: FhirRecord, catalog: Catalog) -> list[OrderResult]:
         others = [o.drug for o in record.orders if o is not order and o.drug is not None]
         meds = [m for m in taking if m != order.drug] + [d for d in others if d != order.drug]
         try:
-            patient = _with_medications(record.patient, meds)
+            key = tuple(sorted(set(meds)))
+            patient = patients.get(key) or _with_medications(record.patient, meds)
+            patients[key] = patient
             result = check(
                 order.drug,
                 order.amount,
