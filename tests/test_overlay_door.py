@@ -134,3 +134,15 @@ def test_content_hash_is_deterministic_and_sensitive() -> None:
     # moving bytes between name and content is a different set of files
     assert content_hash({"ab": b"c"}) != content_hash({"a": b"bc"})
     assert a.startswith("sha256:") and len(a) == len("sha256:") + 64
+
+
+def test_an_overlay_medications_file_goes_through_the_door(tmp_path: Path) -> None:
+    """medications.toml is part of the layout: an overlay's copy is read confined and
+    schema-checked like the other vocabulary files (a capital in an id is refused)."""
+    root = write(tmp_path / "site", {"medications.toml": '[medications.Warfarinx]\nname = "W"\n'})
+    assert_one_door(root, "does not match")
+    outside = write(tmp_path / "elsewhere", {"m.toml": '[medications.x]\nname = "X"\n'})
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "medications.toml").symlink_to(outside / "m.toml")
+    assert_one_door(linked, "leaves the tables directory")
