@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import threading
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,14 +53,13 @@ def browser_path() -> str | None:
 
 
 def page_app() -> Any:
-    """The app ``calcidose serve`` runs, with the page at /."""
-    from fastapi import FastAPI
+    """The app ``calcidose serve`` runs (``create_app``), with its default settings: hook calls
+    need a JWT of a trusted issuer (none here, so every hook call is refused); the page at /
+    needs none."""
+    from calcidose.service.app import create_app
+    from calcidose.service.settings import Settings
 
-    from calcidose.service.page import router
-
-    app = FastAPI()
-    app.include_router(router)
-    return app
+    return create_app(Settings())
 
 
 def _free_port() -> int:
@@ -75,23 +76,49 @@ def app() -> Any:
 
 
 @pytest.fixture(scope="session")
-def server(app: Any) -> Iterator[str]:
-    """The real server (uvicorn) on 127.0.0.1 and a free port; yields its base URL."""
-    import uvicorn
-
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real ``calcidose serve`` (uvicorn) on 127.0.0.1 and a free port, with its default
+    authentication on; yields the base URL of the page."""
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the page server did not start within 20 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    command = [
+        sys.executable,
+        "-m",
+        "calcidose.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until ``url`` answers (at most 30 s), or fail with what the server printed."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"calcidose serve exited {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"calcidose serve did not answer within 30 s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")

@@ -219,3 +219,23 @@ def test_accessibility_audit(page: Any, server: str, state: str) -> None:
         for v in results.response["violations"]
     ]
     assert found == []
+
+
+def test_print_stylesheet(page: Any, server: str, shoot: Any) -> None:
+    """Printed, the answer stands alone: no form, the headline's words framed in black on
+    white, and the folded calculation printed whole."""
+    page.goto(server + STATES["contraindicated"])
+    page.emulate_media(media="print")
+    assert not page.locator("form").is_visible()
+    alert = headline(page)
+    assert "CONTRAINDICATED - DO NOT GIVE" in alert.inner_text()
+    assert alert.evaluate(
+        "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]"
+    ) == [
+        "rgb(255, 255, 255)",
+        "rgb(0, 0, 0)",
+    ]
+    steps = page.locator("details.calculation li")
+    assert steps.count() > 0 and steps.first.is_visible()
+    assert "Tables edition" in page.locator("#answer").inner_text()
+    shoot(page, "6-print")

@@ -358,3 +358,12 @@ def test_an_overlay_is_named_and_used(tmp_path: Any) -> None:
     assert f"overlays: {tmp_path}" in answer
     # 4 mg/kg/day x 100 kg = 400 mg/day, capped at the overlay's 300 mg/day
     assert "200 mg/day to 300 mg/day (capped at 300 mg/day)" in answer
+
+
+def test_the_page_needs_no_token_where_the_hooks_do(client: TestClient) -> None:
+    # calcidose serve's default settings: authentication on, no trusted issuer
+    assert client.get("/").status_code == 200
+    hook = client.post("/cds-services/calcidose-order-select", json={})
+    assert hook.status_code == 401
+    discovery = client.get("/cds-services").json()
+    assert discovery["services"]
