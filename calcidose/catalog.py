@@ -13,6 +13,7 @@ ranges, caps, references, plausibility).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ from typing import Any, Final, TypeVar
 import cattrs
 import cattrs.v
 
-from .errors import TableError, TableProblem, UnknownDrugError
+from .errors import InputError, TableError, TableProblem, UnknownDrugError
 from .model import (
     Catalog,
     Condition,
@@ -108,17 +109,15 @@ def default_tables() -> Traversable:
     raise TableError([TableProblem("tables", "", "", "the shipped tables are missing")])
 
 
-def _read_toml(node: Traversable, label: str, problems: list[TableProblem]) -> dict[str, Any]:
+def _parse_toml(data: bytes, label: str, problems: list[TableProblem]) -> dict[str, Any]:
     try:
-        return tomllib.loads(node.read_text(encoding="utf-8"))
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         problems.append(TableProblem(label, "", "", f"not valid TOML: {exc}"))
     except RecursionError:
         problems.append(TableProblem(label, "", "", "not valid TOML: nested too deeply to read"))
     except UnicodeDecodeError as exc:
         problems.append(TableProblem(label, "", "", f"not UTF-8 text: {exc}"))
-    except OSError as exc:
-        problems.append(TableProblem(label, "", "", f"cannot be read: {exc}"))
     return {}
 
 
@@ -164,8 +163,14 @@ def _keyed(
 class _Layer:
     """The raw content of one tables directory (ours, or an overlay)."""
 
-    def __init__(self, root: Traversable, name: str, problems: list[TableProblem]) -> None:
+    def __init__(
+        self, root: Traversable, name: str, problems: list[TableProblem], shipped: bool = False
+    ) -> None:
         self.name = name
+        self.shipped = shipped
+        self.root = root
+        #: relative path -> bytes of every file read (for the content hash)
+        self.files: dict[str, bytes] = {}
         self.meta: dict[str, Any] | None = None
         self.sources: dict[str, Source] = {}
         self.conditions: dict[str, Condition] = {}
@@ -181,42 +186,57 @@ class _Layer:
     def _label(self, *parts: str) -> str:
         return "/".join((self.name, *parts))
 
+    def _toml(self, node: Traversable, label: str, problems: list[TableProblem]) -> dict[str, Any]:
+        """One file, read confined to the layer's directory, and kept for the content hash."""
+        from .tablefiles import read_file
+
+        relative = label.removeprefix(self.name + "/")
+        try:
+            data = read_file(node, self.root, label)
+        except InputError as exc:
+            problems.append(TableProblem(label, "", "", str(exc)))
+            return {}
+        except OSError as exc:
+            problems.append(TableProblem(label, "", "", f"cannot be read: {exc}"))
+            return {}
+        except UnicodeDecodeError as exc:
+            problems.append(TableProblem(label, "", "", f"not UTF-8 text: {exc}"))
+            return {}
+        self.files[relative] = data
+        return _parse_toml(data, label, problems)
+
     def _read(self, root: Traversable, problems: list[TableProblem]) -> None:
-        known = {
-            "meta.toml",
-            "sources.toml",
-            "conditions.toml",
-            "substances.toml",
-            "medications.toml",
-            "README.md",
-        }
-        for child in root.iterdir():
-            if child.is_file() and child.name not in known:
-                problems.append(
-                    TableProblem(self._label(child.name), "", "", "unexpected file in tables")
-                )
+        from .tablefiles import layout_problems
+
+        problems.extend(layout_problems(root, self.name, self.shipped))
+        readme = root.joinpath("README.md")
+        if readme.is_file():
+            with contextlib.suppress(InputError, OSError):
+                from .tablefiles import read_file
+
+                self.files["README.md"] = read_file(readme, root, self._label("README.md"))
         meta = root.joinpath("meta.toml")
         if meta.is_file():
-            self.meta = _read_toml(meta, self._label("meta.toml"), problems)
+            self.meta = self._toml(meta, self._label("meta.toml"), problems)
             self.raw[self._label("meta.toml")] = ("meta_file", self.meta)
         src = root.joinpath("sources.toml")
         if src.is_file():
             label = self._label("sources.toml")
-            data = _read_toml(src, label, problems)
+            data = self._toml(src, label, problems)
             self.raw[label] = ("sources_file", data)
             self._only(data, {"sources"}, label, problems)
             self.sources = _keyed(data, "sources", Source, label, problems)
         cond = root.joinpath("conditions.toml")
         if cond.is_file():
             label = self._label("conditions.toml")
-            data = _read_toml(cond, label, problems)
+            data = self._toml(cond, label, problems)
             self.raw[label] = ("conditions_file", data)
             self._only(data, {"conditions"}, label, problems)
             self.conditions = _keyed(data, "conditions", Condition, label, problems)
         subs = root.joinpath("substances.toml")
         if subs.is_file():
             label = self._label("substances.toml")
-            data = _read_toml(subs, label, problems)
+            data = self._toml(subs, label, problems)
             self.raw[label] = ("substances_file", data)
             self._only(data, {"classes", "substances"}, label, problems)
             self.classes = _keyed(data, "classes", SubstanceClass, label, problems)
@@ -232,14 +252,14 @@ class _Layer:
                 if not child.name.endswith(".toml"):
                     problems.append(TableProblem(label, "", "", "drug files must end in .toml"))
                     continue
-                data = _read_toml(child, label, problems)
+                data = self._toml(child, label, problems)
                 if data:
                     self.drugs[child.name.removesuffix(".toml")] = (label, data)
 
     def _medications(self, node: Traversable, problems: list[TableProblem]) -> None:
         """The vocabulary of common medications: substances of their own file."""
         label = self._label("medications.toml")
-        data = _read_toml(node, label, problems)
+        data = self._toml(node, label, problems)
         self.raw[label] = ("medications_file", data)
         self._only(data, {"medications"}, label, problems)
         for key, item in _keyed(data, "medications", Substance, label, problems).items():
@@ -300,29 +320,57 @@ def load_catalog(*overlays: str | os.PathLike[str], use_env: bool = True) -> Cat
     Overlays apply in order (later wins): vocabulary entries with the same id replace ours; a
     drug file with the id of one of ours changes the fields it gives, with regimens and rules
     merged by id (so an institution can change strengths, caps or thresholds, or add regimens);
-    a new id adds a drug. The merged whole is validated exactly like our own tables.
+    a new id adds a drug. Each overlay goes through the one door ``tables validate`` uses
+    (:func:`_check_layers`): layout and confined reads, the published JSON Schema, then the
+    merge and the meaning checks of the merged whole.
     """
-    from .validate import validate_catalog
-
-    problems: list[TableProblem] = []
-    roots: list[tuple[Traversable, str]] = [(default_tables(), "tables")]
     extra: list[str | os.PathLike[str]] = list(overlays)
     if use_env and os.environ.get(ENV_VAR):
         extra.extend(p for p in os.environ[ENV_VAR].split(os.pathsep) if p)
+    problems: list[TableProblem] = []
+    layers = [_Layer(default_tables(), "tables", problems, shipped=True)]
     for path in extra:
         directory = Path(path)
         if not directory.is_dir():
             raise TableError([TableProblem(str(path), "", "", "not a tables directory")])
-        roots.append((directory, str(directory)))
-    layers = [_Layer(root, name, problems) for root, name in roots]
-    vocab: dict[tuple[str, str], str] = {}
-    catalog = _combine(layers, problems, vocab)
-    if catalog is not None:
-        problems.extend(validate_catalog(catalog, _labels(layers), vocab))
+        layers.append(_Layer(directory, str(directory), problems))
+    # the shipped tables are schema-checked by `tables validate` (and the suite), not per load
+    catalog = _check_layers(layers, 1, problems)
     if problems:
         raise TableError(problems)
     assert catalog is not None
     return catalog
+
+
+def _check_layers(
+    layers: Sequence[_Layer],
+    schema_from: int,
+    problems: list[TableProblem],
+    schema_first: bool = False,
+) -> Catalog | None:
+    """The one door of every tables directory, for loading and for ``tables validate``.
+
+    Every check runs on every call: reading (layout, confined reads, TOML, already in
+    ``problems``), the published JSON Schema on ``layers[schema_from:]``, the structure
+    (cattrs) and the meaning checks of the merged whole; the tables are accepted only when all
+    of them find nothing, so what ``tables validate`` refuses never loads. Only the report
+    differs: ``schema_first`` (validate) reports the schema's problems when there are any,
+    otherwise (loading) the structure and meaning problems, which name the value found."""
+    from .validate import validate_catalog
+
+    schema = _schema_problems(layers, schema_from)
+    meaning: list[TableProblem] = []
+    vocab: dict[tuple[str, str], str] = {}
+    catalog = _combine(layers, meaning, vocab)
+    if catalog is not None and not meaning:
+        meaning.extend(validate_catalog(catalog, _labels(layers), vocab))
+    if schema_first:
+        problems.extend(schema if problems or schema else meaning)
+    else:
+        problems.extend(meaning)
+        if not problems:
+            problems.extend(schema)
+    return catalog if not problems else None
 
 
 def _too_deep_rules(data: Mapping[str, Any]) -> list[tuple[int, str]]:
@@ -352,9 +400,9 @@ def _too_deep_rules(data: Mapping[str, Any]) -> list[tuple[int, str]]:
     return out
 
 
-def _schema_problems(layers: Sequence[_Layer]) -> list[TableProblem]:
-    """Problems the published JSON Schema finds in the raw files (the last layer's files;
-    an overlay drug file that changes one of our drugs is checked merged with it)."""
+def _schema_problems(layers: Sequence[_Layer], start: int) -> list[TableProblem]:
+    """Problems the published JSON Schema finds in the raw files of ``layers[start:]``; an
+    overlay drug file that changes a drug of a layer below is checked merged with it."""
     import json
 
     import jsonschema
@@ -363,9 +411,21 @@ def _schema_problems(layers: Sequence[_Layer]) -> list[TableProblem]:
     schema = json.loads(text)
     problems: list[TableProblem] = []
 
-    def check(definition: str, data: Any, label: str, entry: str) -> None:
+    defs = schema["$defs"]
+    # an overlay gives only what it changes: its vocabulary files and meta.toml need no section
+    overlay_defs = {
+        **defs,
+        **{
+            f"overlay_{name}": {**defs[name], "required": []}
+            for name in ("meta_file", "sources_file", "conditions_file", "substances_file")
+        },
+    }
+
+    def check(definition: str, data: Any, label: str, entry: str, overlay: bool = False) -> None:
+        if overlay and f"overlay_{definition}" in overlay_defs:
+            definition = f"overlay_{definition}"
         validator = jsonschema.Draft202012Validator(
-            {"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]}
+            {"$ref": f"#/$defs/{definition}", "$defs": overlay_defs}
         )
         try:
             errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
@@ -378,52 +438,60 @@ def _schema_problems(layers: Sequence[_Layer]) -> list[TableProblem]:
             )
             problems.append(TableProblem(label, entry, path, error.message))
 
-    last = layers[-1]
-    for label, (definition, data) in last.raw.items():
-        check(definition, data, label, "")
-    for drug_id, (label, data) in last.drugs.items():
-        deep = _too_deep_rules(data)
-        if deep:
-            problems.extend(
-                TableProblem(label, drug_id, f"$.rules[{n}].when", message) for n, message in deep
-            )
-            continue
-        merged = data
-        for layer in layers[:-1]:
-            if drug_id in layer.drugs:
-                merged = _overlay_drug(layer.drugs[drug_id][1], data, label, problems)
-        check("drug_file", merged, label, drug_id)
+    for at in range(start, len(layers)):
+        layer = layers[at]
+        for label, (definition, data) in layer.raw.items():
+            check(definition, data, label, "", overlay=at > 0)
+        for drug_id, (label, data) in layer.drugs.items():
+            deep = _too_deep_rules(data)
+            if deep:
+                problems.extend(
+                    TableProblem(label, drug_id, f"$.rules[{n}].when", message)
+                    for n, message in deep
+                )
+                continue
+            merged: dict[str, Any] | None = None
+            for below in layers[:at]:
+                if drug_id in below.drugs:
+                    base = below.drugs[drug_id][1]
+                    merged = base if merged is None else _overlay_drug(merged, base, label, [])
+            if merged is not None:
+                merged = _overlay_drug(merged, data, label, problems)
+            check("drug_file", merged if merged is not None else data, label, drug_id)
     return problems
 
 
 def validate_directory(path: str | os.PathLike[str]) -> list[TableProblem]:
     """Every problem of one tables directory, validated on its own (``tables validate PATH``).
 
-    A directory that holds ``meta.toml`` is a complete set of tables; one without it is an
-    overlay and is validated merged over the shipped tables. The published JSON Schema is
-    checked first; when the files pass it, they are loaded and checked for meaning.
+    A directory that holds meta.toml and every vocabulary file (sources, conditions,
+    substances) is a complete set of tables, validated alone; any other
+    is an overlay, validated merged over the shipped tables by the very code that loads it.
     """
     directory = Path(path)
     if not directory.is_dir():
         return [TableProblem(str(path), "", "", "not a directory")]
-    from .validate import validate_catalog
-
     problems: list[TableProblem] = []
-    if directory.joinpath("meta.toml").is_file():
-        layers = [_Layer(directory, str(directory), problems)]
+    if is_complete_set(directory):
+        shipped = str(default_tables()) == str(directory)
+        layers = [_Layer(directory, str(directory), problems, shipped=shipped)]
+        _check_layers(layers, 0, problems, schema_first=True)
     else:
         layers = [
-            _Layer(default_tables(), "tables", problems),
+            _Layer(default_tables(), "tables", problems, shipped=True),
             _Layer(directory, str(directory), problems),
         ]
-    schema_problems = _schema_problems(layers)
-    if problems or schema_problems:
-        return problems + schema_problems
-    vocab: dict[tuple[str, str], str] = {}
-    catalog = _combine(layers, problems, vocab)
-    if catalog is not None:
-        problems.extend(validate_catalog(catalog, _labels(layers), vocab))
+        _check_layers(layers, 1, problems, schema_first=True)
     return problems
+
+
+def is_complete_set(directory: Traversable) -> bool:
+    """True for a complete set of tables (meta.toml and every vocabulary file: sources,
+    conditions, substances), validated alone; False for an overlay, which changes ours."""
+    return all(directory.joinpath(f).is_file() for f in _COMPLETE)
+
+
+_COMPLETE: Final = ("meta.toml", "sources.toml", "conditions.toml", "substances.toml")
 
 
 def _labels(layers: Sequence[_Layer]) -> dict[str, str]:

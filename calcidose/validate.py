@@ -9,6 +9,7 @@ predicates well formed, no duplicate ids.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -519,6 +520,41 @@ def drug_rule_ids(catalog: Catalog) -> Iterator[tuple[str, str, int]]:
 MAX_PREDICATE_DEPTH: Final = 16
 
 
+#: Every id is a lowercase ASCII slug (the tables' JSON Schema says the same): a Cyrillic
+#: "е", a capital, a space or a slash would make an id that no patient input ever matches.
+SLUG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _check_slugs(
+    checker: _Checker,
+    catalog: Catalog,
+    labels: Mapping[str, str],
+    vocab: Mapping[tuple[str, str], str],
+) -> None:
+    from .safeio import shown
+
+    def check(ident: str, file: str, entry: str, field: str) -> None:
+        if not SLUG.fullmatch(ident):
+            checker.file, checker.entry = file, entry
+            checker.fail(field, f"id {shown(ident)} is not a lowercase ASCII slug (a-z, 0-9, -)")
+
+    for section, entries in (
+        ("sources", catalog.sources),
+        ("conditions", catalog.conditions),
+        ("classes", catalog.classes),
+        ("substances", catalog.substances),
+    ):
+        for ident in entries:
+            check(ident, vocab.get((section, ident), f"{section}.toml"), ident, "$.id")
+    for drug in catalog.drugs.values():
+        file = labels.get(drug.id, drug.id)
+        check(drug.id, file, drug.id, "$.id")
+        for n, regimen in enumerate(drug.regimens):
+            check(regimen.id, file, drug.id, f"$.regimens[{n}].id")
+        for n, rule in enumerate(drug.rules):
+            check(rule.id, file, drug.id, f"$.rules[{n}].id")
+
+
 def validate_catalog(
     catalog: Catalog,
     labels: Mapping[str, str],
@@ -529,6 +565,7 @@ def validate_catalog(
     ``labels`` maps drug ids to their file, ``vocab`` maps (section, id) to the file of a
     vocabulary entry, so every problem names the file it is in."""
     checker = _Checker(catalog, labels, vocab or {})
+    _check_slugs(checker, catalog, labels, vocab or {})
     checker.vocabularies()
     checker.meta()
     for drug in catalog.drugs.values():
