@@ -629,6 +629,11 @@ def dose(
     :class:`~calcidose.errors.UnknownRegimenError` for names the catalog does not hold; every
     other problem (missing data, contraindications, not dosable) is in the plan's status and
     findings.
+
+    Units: the patient's quantities carry theirs (:class:`~calcidose.patient.Patient`); every
+    amount of the plan is a magnitude beside its UCUM code (``plan.dose.low`` and ``high`` in
+    ``plan.dose.unit``, e.g. ``mg/d`` for a per-day range; each administration in its own
+    ``unit``), and ``to_dict()`` writes each quantity as ``{"value": ..., "unit": ...}``.
     """
     from . import rules
 

@@ -253,7 +253,13 @@ def status_of(findings: tuple[Finding, ...], dosable: bool = True) -> Status:
 
 @attrs.frozen(slots=True)
 class DosePlan:
-    """What calcidose computes for a drug and a patient. ``to_dict()`` is the CLI's JSON."""
+    """What calcidose computes for a drug and a patient. ``to_dict()`` is the CLI's JSON.
+
+    Every amount is a magnitude beside its UCUM code: ``dose`` (a :class:`DoseRange`, in
+    ``dose.unit``, which agrees with ``dose.basis``: ``mg/d`` per day, ``mg`` per
+    administration), each of ``administrations`` in its ``unit``; trace steps and findings keep
+    their terms with units. ``to_dict()`` writes every quantity as ``{"value", "unit"}``.
+    """
 
     drug: str
     drug_name: str

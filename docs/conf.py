@@ -49,7 +49,6 @@ myst_heading_anchors = 3
 # calcidose.dosing.dose), so the pages survive modules moving between subpackages.
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
-autodoc_default_options = {"members": False}
 
 html_theme = "furo"
 html_title = f"calcidose {release}"

@@ -68,6 +68,15 @@ def api_page() -> str:
     md.append("## Classes\n")
     for name in groups["class"]:
         md.append(f"```{{eval-rst}}\n.. autoclass:: calcidose.{name}\n   :members:\n```\n")
+    results = _result_classes(calcidose, groups["function"], set(groups["class"]))
+    if results:
+        md.append("## Result objects\n")
+        md.append(
+            "What the functions above return, documented where they are defined (not"
+            " exported by name: reach them through the calls).\n"
+        )
+        for path in results:
+            md.append(f"```{{eval-rst}}\n.. autoclass:: {path}\n   :members:\n```\n")
     md.append("## Errors\n")
     md.append(
         "Every error is a `calcidose.CalcidoseError`; the tree is on the"
@@ -86,6 +95,24 @@ def api_page() -> str:
             )
         md.append(f"```{{py:data}} calcidose.{name}\n\n{DATA[name]}\n```\n")
     return "\n".join(md)
+
+
+def _result_classes(package: Any, functions: list[str], exported: set[str]) -> list[str]:
+    """The classes the exported functions return (by their annotations), not exported."""
+    import typing
+
+    out: list[str] = []
+    for name in functions:
+        returned = typing.get_type_hints(getattr(package, name)).get("return")
+        if (
+            inspect.isclass(returned)
+            and returned.__module__.startswith("calcidose.")
+            and returned.__name__ not in exported
+        ):
+            path = f"{returned.__module__}.{returned.__qualname__}"
+            if path not in out:
+                out.append(path)
+    return out
 
 
 def _tree(cls: type, depth: int, md: list[str]) -> None:
