@@ -88,10 +88,31 @@ FREQUENCIES: Final[tuple[Frequency, ...]] = (
         ("three times weekly", "three times a week", "3 times weekly", "3 times a week"),
     ),
     Frequency(
+        "twice-weekly",
+        2,
+        7.0,
+        "twice weekly",
+        ("twice weekly", "twice a week", "2 times weekly", "2 times a week", "two times weekly"),
+    ),
+    Frequency(
         "once-weekly", 1, 7.0, "once weekly", ("weekly", "once weekly", "once a week", "every week")
     ),
     Frequency("every-2-weeks", 1, 14.0, "every 2 weeks", ("every 2 weeks", "every two weeks")),
+    # two infusions 14 days apart (rituximab 1000 mg on days 1 and 15): the rate of every 2 weeks
+    Frequency(
+        "days-1-and-15",
+        1,
+        14.0,
+        "on days 1 and 15",
+        ("on days 1 and 15", "days 1 and 15", "day 1 and day 15", "on day 1 and day 15"),
+    ),
+    Frequency("every-3-weeks", 1, 21.0, "every 3 weeks", ("every 3 weeks", "every three weeks")),
     Frequency("every-4-weeks", 1, 28.0, "every 4 weeks", ("every 4 weeks", "every four weeks")),
+    Frequency("every-6-weeks", 1, 42.0, "every 6 weeks", ("every 6 weeks", "every six weeks")),
+    Frequency("every-8-weeks", 1, 56.0, "every 8 weeks", ("every 8 weeks", "every eight weeks")),
+    Frequency(
+        "every-12-weeks", 1, 84.0, "every 12 weeks", ("every 12 weeks", "every twelve weeks")
+    ),
     Frequency(
         "once-monthly",
         1,
