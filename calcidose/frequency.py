@@ -97,14 +97,21 @@ FREQUENCIES: Final[tuple[Frequency, ...]] = (
     Frequency(
         "once-weekly", 1, 7.0, "once weekly", ("weekly", "once weekly", "once a week", "every week")
     ),
-    Frequency("every-2-weeks", 1, 14.0, "every 2 weeks", ("every 2 weeks", "every two weeks")),
-    # two infusions 14 days apart (rituximab 1000 mg on days 1 and 15): the rate of every 2 weeks
+    # rituximab 1000 mg "on days 1 and 15": two infusions 14 days apart, the every-2-weeks
+    # schedule (how many infusions a course has is the regimen's course, not the frequency)
     Frequency(
-        "days-1-and-15",
+        "every-2-weeks",
         1,
         14.0,
-        "on days 1 and 15",
-        ("on days 1 and 15", "days 1 and 15", "day 1 and day 15", "on day 1 and day 15"),
+        "every 2 weeks",
+        (
+            "every 2 weeks",
+            "every two weeks",
+            "on days 1 and 15",
+            "days 1 and 15",
+            "day 1 and day 15",
+            "on day 1 and day 15",
+        ),
     ),
     Frequency("every-3-weeks", 1, 21.0, "every 3 weeks", ("every 3 weeks", "every three weeks")),
     Frequency("every-4-weeks", 1, 28.0, "every 4 weeks", ("every 4 weeks", "every four weeks")),

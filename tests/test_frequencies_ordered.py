@@ -81,6 +81,7 @@ def test_the_tables_use_frequencies() -> None:
         ("twice weekly", 2, 7.0),
         ("twice a week", 2, 7.0),
         ("on days 1 and 15", 1, 14.0),  # two infusions 14 days apart: one every 14 days
+        ("day 1 and day 15", 1, 14.0),
         ("Every  8  Weeks", 1, 56.0),  # case and spaces as people type them
     ],
 )
