@@ -113,13 +113,10 @@ FREQUENCIES: Final[tuple[Frequency, ...]] = (
             "on day 1 and day 15",
         ),
     ),
-    Frequency("every-3-weeks", 1, 21.0, "every 3 weeks", ("every 3 weeks", "every three weeks")),
     Frequency("every-4-weeks", 1, 28.0, "every 4 weeks", ("every 4 weeks", "every four weeks")),
+    # infliximab (US label): infusions at weeks 0, 2 and 6, then every 8 weeks
     Frequency("every-6-weeks", 1, 42.0, "every 6 weeks", ("every 6 weeks", "every six weeks")),
     Frequency("every-8-weeks", 1, 56.0, "every 8 weeks", ("every 8 weeks", "every eight weeks")),
-    Frequency(
-        "every-12-weeks", 1, 84.0, "every 12 weeks", ("every 12 weeks", "every twelve weeks")
-    ),
     Frequency(
         "once-monthly",
         1,

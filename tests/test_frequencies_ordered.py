@@ -75,8 +75,6 @@ def test_the_tables_use_frequencies() -> None:
     [
         ("every 8 weeks", 1, 56.0),  # 8 x 7
         ("every 6 weeks", 1, 42.0),  # 6 x 7
-        ("every 3 weeks", 1, 21.0),  # 3 x 7
-        ("every 12 weeks", 1, 84.0),  # 12 x 7
         ("every 2 weeks", 1, 14.0),
         ("twice weekly", 2, 7.0),
         ("twice a week", 2, 7.0),
