@@ -155,7 +155,7 @@ def test_wrong_types_are_named_with_the_value_found(tmp_path: Path) -> None:
         TableProblem(
             f"{root}/meta.toml", "", "$.schema_version", "must be a whole number, not str '1'"
         ),
-        # in the order of the fields of a drug entry (calcidose.model.Drug)
+        # in the order of the fields of a drug entry (calcidose.catalog.model.Drug)
         TableProblem(
             label, "newdrug", "$.synonyms", "must be a list of strings, not str 'newname'"
         ),
@@ -204,7 +204,8 @@ def test_an_entry_of_the_wrong_kind_names_the_kind_expected(tmp_path: Path) -> N
             f"{root}/drugs/newdrug.toml",
             "newdrug",
             "$.rules[0]",
-            "invalid value for type, expected Rule",  # a rule is a table (calcidose.model.Rule)
+            # a rule is a table (calcidose.catalog.model.Rule)
+            "invalid value for type, expected Rule",
         )
     ]
 

@@ -183,6 +183,6 @@ def test_rounding_within_one_step_and_never_past_cap(kg: float) -> None:
 def test_round_to_step_half_up_and_ceiling(
     amount: float, step: float, smallest: float, ceiling: float | None, expected: float | None
 ) -> None:
-    from calcidose.rounding import round_to_step as _round_to_step
+    from calcidose.engine.rounding import round_to_step as _round_to_step
 
     assert _round_to_step(amount, step, smallest, ceiling) == expected

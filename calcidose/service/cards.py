@@ -18,11 +18,11 @@ from typing import Any, Final
 
 from .. import __version__
 from ..catalog import get_catalog
-from ..dosing import dose
+from ..catalog.model import Catalog
+from ..engine.dosing import dose
 from ..errors import CalcidoseError
 from ..io.fhir import OrderResult, check_record, issue_code
-from ..model import Catalog
-from ..result import Finding
+from ..results import Finding
 from ..units import format_quantity
 from .hooks import Outcome
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from ..model import Catalog
-from ..orders import OrderCheck
+from ..catalog.model import Catalog
+from ..engine.orders import OrderCheck
 from ..render import _HEADLINE as _STATUS_HEADLINE
 from ..render import _VERDICT_HEADLINE
-from ..result import DosePlan
+from ..results import DosePlan
 from ..units import format_quantity
 
 __all__ = ["STATUS_WORDS", "TONES", "VERDICT_WORDS", "answer_view", "headline", "worst_severity"]

@@ -17,18 +17,16 @@ no dose is given, or the caution.
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any, Final
 
 import attrs
 
-from .catalog import get_catalog
-from .errors import InputError
-from .model import EVIDENCE_GRADES, Catalog, Drug, Regimen
-from .patient import Patient
-from .result import DosePlan, DoseRange, Finding, Status
-from .units import format_quantity
+from ..catalog import get_catalog
+from ..catalog.model import EVIDENCE_GRADES, Catalog, Drug, Regimen
+from ..errors import InputError
+from ..patient import Patient
+from ..results import DosePlan, DoseRange, Finding, Status
+from ..units import format_quantity
 
 __all__ = [
     "CALCINOSIS_TYPES",
@@ -234,7 +232,7 @@ def options(
 
 def options_text(report: OptionsReport) -> str:
     """The options for a pharmacist or clinician to read: status first, best first."""
-    from .render import DISCLAIMER
+    from ..render import DISCLAIMER
 
     kind = report.calcinosis_type or "any type (none given)"
     lines = [f"Therapy options for this patient, best first (calcinosis type: {kind})", ""]
@@ -261,21 +259,3 @@ def options_text(report: OptionsReport) -> str:
             lines.append(f"      note: {note}")
     lines += ["", f"tables {report.tables_version}", DISCLAIMER]
     return "\n".join(lines)
-
-
-class _CallableModule(types.ModuleType):
-    """``calcidose.options`` names both this module and :func:`options`: importing the module
-    (``from calcidose.options import ...``) rebinds the package attribute to the module, so the
-    module is made callable and ``calcidose.options(patient)`` works either way."""
-
-    def __call__(
-        self,
-        patient: Patient,
-        calcinosis_type: str | None = None,
-        *,
-        catalog: Catalog | None = None,
-    ) -> OptionsReport:
-        return options(patient, calcinosis_type, catalog=catalog)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -3,7 +3,8 @@
 :func:`check` reads the order (an amount with its unit, a frequency as people write it), picks
 the regimen that fits its route, frequency and the patient, never by the ordered amount (the
 choice is in the trace), asks
-the dose engine (:func:`calcidose.dosing.dose`) for the patient's expected range and findings,
+the dose engine (:func:`calcidose.engine.dosing.dose`) for the patient's expected range and
+findings,
 compares the order per administration, per day, per week or per course (in the regimen's own
 basis: a weekly regimen is never turned into a daily one) with that range and with every
 maximum (label, policy, calcinosis reports, and the limits interaction rules impose), and gives
@@ -37,13 +38,13 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from . import units
-from .catalog import get_catalog, resolve_drug
-from .errors import OrderError, PatientError, UnitError
-from .frequency import Frequency, by_id, parse_frequency
-from .model import ROUTES, Catalog, Drug, Regimen
-from .patient import Patient
-from .result import (
+from .. import units
+from ..catalog import get_catalog, resolve_drug
+from ..catalog.model import ROUTES, Catalog, Drug, Regimen
+from ..errors import OrderError, PatientError, UnitError
+from ..frequency import Frequency, by_id, parse_frequency
+from ..patient import Patient
+from ..results import (
     SEVERITY_RANK,
     STATUSES,
     DosePlan,
@@ -132,7 +133,7 @@ VERDICT_STATUS: Final[dict[str, Status]] = {
 
 def order_status(verdict: str, findings: tuple[Finding, ...] | list[Finding]) -> Status:
     """The overall status of an order: the worst of its findings' statuses and of the status
-    its verdict implies (:data:`calcidose.result.STATUSES` order)."""
+    its verdict implies (:data:`calcidose.results.STATUSES` order)."""
     found = status_of(tuple(findings))
     floor = VERDICT_STATUS[verdict]
     return found if STATUSES.index(found) <= STATUSES.index(floor) else floor

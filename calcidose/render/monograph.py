@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Catalog, Drug, TQuantity
-from .units import format_quantity
+from ..catalog.model import Catalog, Drug, TQuantity
+from ..units import format_quantity
 
 __all__ = ["monograph", "monograph_text"]
 

@@ -1,4 +1,4 @@
-"""The dose engine: a regimen and a patient -> a :class:`~calcidose.result.DosePlan`.
+"""The dose engine: a regimen and a patient -> a :class:`~calcidose.results.DosePlan`.
 
 Steps, each recorded in the trace (and, where it changes the answer, as a finding):
 
@@ -11,7 +11,7 @@ Steps, each recorded in the trace (and, where it changes the answer, as a findin
    and a conflict between sources is reported with both;
 5. the split into administrations per frequency, and rounding to the strengths of the products
    (Decimal, half up, never past a cap, within one strength step of the exact amount);
-6. the rules of :mod:`calcidose.rules` (contraindications, interactions, cautions).
+6. the rules of :mod:`calcidose.engine.rules` (contraindications, interactions, cautions).
 
 All arithmetic is on canonical floats (kg, m2, mg, mg/d, mg/wk, mL); units are attached only
 to the result.
@@ -25,13 +25,13 @@ from decimal import Decimal
 from functools import reduce
 from typing import Final
 
-from . import frequency as freq_mod
-from . import units
-from .catalog import get_catalog, resolve_drug
-from .errors import UnknownRegimenError
-from .model import Cap, Catalog, Drug, Product, Regimen
-from .patient import Patient
-from .result import (
+from .. import frequency as freq_mod
+from .. import units
+from ..catalog import get_catalog, resolve_drug
+from ..catalog.model import Cap, Catalog, Drug, Product, Regimen
+from ..errors import UnknownRegimenError
+from ..patient import Patient
+from ..results import (
     SEVERITY_RANK,
     Administration,
     DosePlan,
@@ -512,7 +512,8 @@ def _administrations(
     findings: list[Finding],
 ) -> list[Administration]:
     """Split a per-day/per-week range per frequency and round to each product's practical
-    amounts (module :mod:`calcidose.rounding`: inward, within the tolerance, never past a cap)."""
+    amounts (module :mod:`calcidose.engine.rounding`: inward, within the tolerance, never past
+    a cap)."""
     amount_code = out_code.split("/")[0]
     amount_factor = units.UCUM[amount_code].factor
     admin_cap = min((lim.value for lim in limits if lim.per == "administration"), default=None)
@@ -718,7 +719,7 @@ def _scale(
             )
         )
         return None
-    from .measures import bsa_m2
+    from ..measures import bsa_m2
 
     bsa = bsa_m2(weight, height, "mosteller")
     steps.append(

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-from .model import Catalog
-from .result import DosePlan, Finding
-from .units import UCUM, format_quantity
+from ..catalog.model import Catalog
+from ..results import DosePlan, Finding
+from ..units import UCUM, format_quantity
 
 if TYPE_CHECKING:
-    from .orders import OrderCheck
+    from ..engine.orders import OrderCheck
 
 __all__ = [
     "DISCLAIMER",
