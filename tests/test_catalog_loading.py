@@ -418,7 +418,9 @@ def test_a_checkout_uses_its_tables_directory(
     monkeypatch.setattr(
         catalog_module, "resources", SimpleNamespace(files=lambda _: checkout / "calcidose")
     )
-    monkeypatch.setattr(catalog_module, "__file__", str(checkout / "calcidose" / "catalog.py"))
+    monkeypatch.setattr(
+        catalog_module, "__file__", str(checkout / "calcidose" / "catalog" / "__init__.py")
+    )
     assert default_tables() == checkout / "tables"
 
 
@@ -426,7 +428,7 @@ def test_missing_shipped_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     package = tmp_path / "site-packages" / "calcidose"
     package.mkdir(parents=True)
     monkeypatch.setattr(catalog_module, "resources", SimpleNamespace(files=lambda _: package))
-    monkeypatch.setattr(catalog_module, "__file__", str(package / "catalog.py"))
+    monkeypatch.setattr(catalog_module, "__file__", str(package / "catalog" / "__init__.py"))
     with pytest.raises(TableError) as info:
         default_tables()
     assert info.value.problems == (
