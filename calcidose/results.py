@@ -12,6 +12,7 @@ from typing import Any, Final, Literal
 import attrs
 
 __all__ = [
+    "DISCLAIMER",
     "DOSE_PLAN_SCHEMA",
     "EXIT_CODES",
     "SEVERITIES",
@@ -26,6 +27,12 @@ __all__ = [
     "quantity_dict",
     "status_of",
 ]
+
+#: The last line of every text view (render, options): the tool supports a clinician, never
+#: replaces one. Here, below the engine and render, so that both can print it.
+DISCLAIMER: Final = (
+    "calcidose supports, and never replaces, the judgement of the prescriber and pharmacist."
+)
 
 DOSE_PLAN_SCHEMA: Final = "calcidose/dose-plan/2"
 

@@ -716,4 +716,3 @@ def _run(argv: Sequence[str] | None) -> int:
 
 #: A one-line error is at most this many characters (an echoed value is shortened before).
 _MAX_MESSAGE = 1000
-

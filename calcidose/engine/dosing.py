@@ -41,6 +41,8 @@ from ..results import (
     Step,
     status_of,
 )
+from . import rules
+from .limits import Limit
 from .rounding import Practical, practical_amounts
 
 __all__ = ["Limit", "cap_limits", "dose", "require_regimen", "select_regimen"]
@@ -56,22 +58,6 @@ _CAP_PER: Final = {
 _SUFFIX: Final = {"per-day": "/d", "per-week": "/wk"}
 #: Per-kg cap units -> the unit of the cap once multiplied by the body weight.
 _PER_KG_CAP: Final = {"mg/kg/d": "mg/d", "ug/kg/d": "ug/d", "mg/kg": "mg", "g/kg": "g"}
-
-
-class Limit:
-    """A maximum in canonical units, where it comes from, and its sources."""
-
-    __slots__ = ("kind", "note", "per", "sources", "unit", "value")
-
-    def __init__(
-        self, kind: str, per: str, value: float, unit: str, sources: tuple[str, ...], note: str
-    ) -> None:
-        self.kind = kind
-        self.per = per
-        self.value = value  # canonical (mg, mg/d, mg/wk or mL)
-        self.unit = unit  # the UCUM code the table wrote
-        self.sources = sources
-        self.note = note
 
 
 #: Routes whose product strengths are container sizes (vials), not amounts given whole.
@@ -631,7 +617,6 @@ def dose(
     other problem (missing data, contraindications, not dosable) is in the plan's status and
     findings.
     """
-    from . import rules
 
     cat = catalog if catalog is not None else get_catalog()
     entry = resolve_drug(cat, drug)

@@ -25,8 +25,10 @@ from ..catalog import get_catalog
 from ..catalog.model import EVIDENCE_GRADES, Catalog, Drug, Regimen
 from ..errors import InputError
 from ..patient import Patient
-from ..results import DosePlan, DoseRange, Finding, Status
+from ..results import DISCLAIMER, DosePlan, DoseRange, Finding, Status
 from ..units import format_quantity
+from .dosing import dose
+from .orders import _age_fit
 
 __all__ = [
     "CALCINOSIS_TYPES",
@@ -117,8 +119,6 @@ class OptionsReport:
 
 
 def _age_fits(regimen: Regimen, age: float | None) -> bool | None:
-    from .orders import _age_fit
-
     return _age_fit(regimen, age)
 
 
@@ -186,8 +186,6 @@ def options(
         raise InputError(
             f"unknown calcinosis type {calcinosis_type!r}; known: {', '.join(CALCINOSIS_TYPES)}"
         )
-    from .dosing import dose
-
     cat = catalog if catalog is not None else get_catalog()
     entries: list[Option] = []
     for drug in cat.drugs.values():
@@ -232,8 +230,6 @@ def options(
 
 def options_text(report: OptionsReport) -> str:
     """The options for a pharmacist or clinician to read: status first, best first."""
-    from ..render import DISCLAIMER
-
     kind = report.calcinosis_type or "any type (none given)"
     lines = [f"Therapy options for this patient, best first (calcinosis type: {kind})", ""]
     width = max(len(h) for h in _HEADLINE.values()) + 2

@@ -55,6 +55,9 @@ from ..results import (
     quantity_dict,
     status_of,
 )
+from .dosing import _compiled, cap_limits, dose, require_regimen
+from .limits import Limit
+from .rules import OrderFacts, evaluate
 
 __all__ = [
     "AMOUNT_ORDER",
@@ -444,8 +447,6 @@ def _choose(
     steps: list[Step] = []
     age = patient.age_years
     if regimen_id is not None:
-        from .dosing import require_regimen
-
         chosen = require_regimen(drug, regimen_id)
         if route is not None and chosen.route != route:
             raise OrderError(
@@ -623,9 +624,6 @@ def check(
     and :class:`~calcidose.errors.UnknownDrugError` / ``UnknownRegimenError`` for names the
     catalog does not hold. Everything else is in the verdict and the findings.
     """
-    from .dosing import dose
-    from .rules import OrderFacts, evaluate
-
     if not isinstance(patient, Patient):
         raise PatientError(f"patient must be a calcidose.Patient, not {type(patient).__name__}")
     cat = catalog if catalog is not None else get_catalog()
@@ -761,8 +759,6 @@ def _for_the_order(
     (an amount no product gives), every product of the ordered frequency is kept, so the
     practical amounts stay in view.
     """
-    from .dosing import _compiled
-
     splits, _ = _compiled(regimen)
     mg = order.converted_mg
 
@@ -953,8 +949,6 @@ class _Comparison:
         r = self.regimen
         if r is None:
             return
-        from .dosing import Limit, cap_limits
-
         # the regimen's caps and the drug's (which bound every regimen), per-kg ones scaled by
         # the weight (without it they are a missing-weight finding of the plan)
         limits: list[Limit] = cap_limits(self.drug, r, self.weight_kg)[0]

@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import attrs
 
@@ -46,10 +46,8 @@ from ..catalog.vocabulary import display, lookup, suggest
 from ..patient import Patient
 from ..results import Finding, Step
 from . import renal
+from .limits import Limit
 from .renal import RenalFunction
-
-if TYPE_CHECKING:
-    from .dosing import Limit
 
 __all__ = [
     "ORDER_LEAVES",
@@ -611,8 +609,6 @@ class _Limits:
     __slots__ = ("conflicts", "limits", "steps", "text")
 
     def __init__(self, rule: Rule, drug_name: str, weight: float | None) -> None:
-        from .dosing import Limit
-
         limits: list[Limit] = []
         conflicts: list[Finding] = []
         steps: list[Step] = []

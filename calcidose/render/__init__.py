@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any, Final
 
 from ..catalog.model import Catalog
-from ..results import DosePlan, Finding
+from ..results import DISCLAIMER, DosePlan, Finding
 from ..units import UCUM, format_quantity
 
 if TYPE_CHECKING:
@@ -28,10 +28,6 @@ __all__ = [
     "span_text",
     "to_json",
 ]
-
-DISCLAIMER: Final = (
-    "calcidose supports, and never replaces, the judgement of the prescriber and pharmacist."
-)
 
 _HEADLINE: Final = {
     "ok": "OK",
