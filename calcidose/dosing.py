@@ -28,6 +28,7 @@ from typing import Final
 from . import frequency as freq_mod
 from . import units
 from .catalog import get_catalog, resolve_drug
+from .dispense import fewest_units
 from .errors import UnknownRegimenError
 from .model import Cap, Catalog, Drug, Product, Regimen
 from .patient import Patient
@@ -97,6 +98,7 @@ class _Split:
         "smallest",
         "sources",
         "step",
+        "strengths",
     )
 
     def __init__(self, freq: freq_mod.Frequency, product: Product | None, route: str) -> None:
@@ -106,6 +108,7 @@ class _Split:
         self.step: float | None = None
         self.smallest = 0.0
         self.concentration: float | None = None
+        self.strengths: tuple[float, ...] = ()
         self.measure = "none"
         self.label = f"round to {self.form} strengths"
         if product is None:
@@ -121,6 +124,7 @@ class _Split:
             self.label = f"measure {self.form} by volume"
         elif product.strengths and (route not in _PARENTERAL or product.whole_vials):
             strengths = [_canonical(s.value, s.unit) for s in product.strengths]
+            self.strengths = tuple(strengths)
             self.step = _gcd_step(strengths)
             self.smallest = min(strengths)
             self.measure = "strengths"
@@ -578,11 +582,16 @@ def _administration(
 ) -> Administration:
     f = units.UCUM[code].factor
     r_low = r_high = v_low = v_high = None
+    u_low: tuple[tuple[int, float], ...] = ()
+    u_high: tuple[tuple[int, float], ...] = ()
     if practical is not None and practical.low is not None and practical.high is not None:
         r_low, r_high = practical.low / f, practical.high / f
         if split.concentration is not None:
             v_low = practical.low / split.concentration
             v_high = practical.high / split.concentration
+        if split.measure == "strengths" and split.strengths:
+            u_low = tuple((n, s / f) for n, s in fewest_units(practical.low, split.strengths))
+            u_high = tuple((n, s / f) for n, s in fewest_units(practical.high, split.strengths))
     return Administration(
         split.freq.id,
         split.freq.text,
@@ -595,6 +604,9 @@ def _administration(
         None if split.step is None else split.step / f,
         v_low,
         v_high,
+        u_low,
+        u_high,
+        split.concentration,
     )
 
 
@@ -755,7 +767,8 @@ def _compute(
     low = _canonical(spec.low.value, spec.low.unit) * scale
     high = _canonical(spec.high.value, spec.high.unit) * scale
     if spec.scale == "fixed":
-        formula = "{low} to {high}"
+        # a range whose ends are equal is one value (issue 11 §4); both ends stay in the terms
+        formula = "{high}" if spec.low == spec.high else "{low} to {high}"
         terms: tuple[tuple[str, float, str], ...] = (
             ("low", low / out_factor, out_code),
             ("high", high / out_factor, out_code),
@@ -803,7 +816,7 @@ def _compute(
         steps.append(
             Step(
                 "apply cap",
-                "range limited to {low} to {high}",
+                "range limited to {high}" if low == high else "range limited to {low} to {high}",
                 (("low", low / out_factor, out_code), ("high", high / out_factor, out_code)),
                 sources=cap.sources,
             )

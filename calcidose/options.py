@@ -31,8 +31,7 @@ from .catalog import get_catalog
 from .errors import InputError
 from .model import EVIDENCE_GRADES, Catalog, Drug, Regimen
 from .patient import Patient
-from .result import DosePlan, DoseRange, Finding, Status
-from .units import format_quantity
+from .result import Administration, DosePlan, DoseRange, Finding, Status
 
 __all__ = [
     "CALCINOSIS_TYPES",
@@ -84,6 +83,7 @@ class Option:
     findings: tuple[Finding, ...]
     sources: tuple[str, ...]
     dose: DoseRange | None = None
+    administrations: tuple[Administration, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +99,7 @@ class Option:
             "reported_for_type": self.reported_for_type,
             "not_indicated": self.not_indicated,
             "dose": self.dose.to_dict() if self.dose is not None else None,
+            "administrations": [a.to_dict() for a in self.administrations],
             "findings": [f.to_dict() for f in self.findings],
             "sources": list(self.sources),
         }
@@ -221,6 +222,7 @@ def options(
                 findings=plan.findings,
                 sources=plan.sources,
                 dose=plan.dose,
+                administrations=plan.administrations,
             )
         )
     entries.sort(
@@ -238,7 +240,7 @@ def options(
 
 def options_text(report: OptionsReport) -> str:
     """The options for a pharmacist or clinician to read, ranked by evidence level."""
-    from .render import DISCLAIMER
+    from .render import DISCLAIMER, practical_text, span_text
 
     kind = report.calcinosis_type or "any type (none given)"
     lines = [
@@ -260,10 +262,12 @@ def options_text(report: OptionsReport) -> str:
         if o.regimen_title:
             lines.append(f"      regimen: {o.regimen_title}")
         if o.dose is not None and o.status in ("ok", "caution", "major"):
-            low = format_quantity(o.dose.low, o.dose.unit, o.dose.cap)
-            high = format_quantity(o.dose.high, o.dose.unit, o.dose.cap)
-            span = low if low == high else f"{low} to {high}"
+            span = span_text(o.dose.low, o.dose.high, o.dose.unit, o.dose.cap)
             lines.append(f"      range for this patient: {span} ({o.dose.basis})")
+            for a in o.administrations:
+                practical = practical_text(a)
+                if practical:
+                    lines.append(f"      practical, {a.frequency_text}: {practical}")
         lines.append(f"      why: {o.reason}")
         for note in extra:
             lines.append(f"      note: {note}")
