@@ -120,7 +120,7 @@ def test_trace_records_every_step() -> None:
     assert any(label.startswith("cap") for label in labels)
     weight = plan.trace[1]
     assert weight.text() == "total body weight: 154 lb = 69.853 kg"
-    assert plan.trace[2].sources == ("seed-001",)
+    assert plan.trace[2].sources == ("diltiazem-weight-based-dose",)
 
 
 def test_json_matches_published_schema() -> None:

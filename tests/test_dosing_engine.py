@@ -420,7 +420,19 @@ def test_fixed_weekly_range_rounds_per_administration() -> None:
     assert step(p, "range (per-week)").text() == "10 mg/week to 25 mg/week"
     # once weekly: 10 / 2.5 = 4 tablets, 25 / 2.5 = 10 tablets: exact
     assert p.administrations == (
-        Administration("once-weekly", "once weekly", "tablet", 10, 25, "mg", 10, 25, 2.5),
+        Administration(
+            "once-weekly",
+            "once weekly",
+            "tablet",
+            10,
+            25,
+            "mg",
+            10,
+            25,
+            2.5,
+            units_low=((4, 2.5),),
+            units_high=((10, 2.5),),
+        ),
     )
     r = step(p, "round to tablet strengths")
     assert r.text() == (
@@ -460,7 +472,19 @@ def test_range_in_grams_is_capped_and_split_in_grams() -> None:
     assert p.dose == calcidose.results.DoseRange("per-day", 1, 2, "g/d", True, 2)
     # twice daily: 1 / 2 = 0.5 g, 2 / 2 = 1 g each time; 0.5 g sachets: 1 and 2 sachets
     assert p.administrations == (
-        Administration("twice-daily", "twice daily", "sachet", 0.5, 1, "g", 0.5, 1, 0.5),
+        Administration(
+            "twice-daily",
+            "twice daily",
+            "sachet",
+            0.5,
+            1,
+            "g",
+            0.5,
+            1,
+            0.5,
+            units_low=((1, 0.5),),
+            units_high=((2, 0.5),),
+        ),
     )
     assert step(p, "round to sachet strengths").text() == (
         "twice daily: 0.5 g to 1 g per administration, rounded inward to multiples of 0.5 g, "
@@ -549,7 +573,8 @@ def test_low_end_above_the_cap_is_major() -> None:
     )
     assert p.dose is not None
     assert (p.dose.low, p.dose.high) == (480, 480)  # both ends brought to the cap
-    assert step(p, "apply cap").text() == "range limited to 480 mg/day to 480 mg/day"
+    # both ends at the cap: one value (issue 11 §4)
+    assert step(p, "apply cap").text() == "range limited to 480 mg/day"
     assert p.status == "major"  # a major finding: status major (issue 10 section 4)
 
 

@@ -200,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "options",
-        help="every therapy in the catalog with its status for the patient, best first",
+        help="every therapy in the catalog with its status for the patient, ranked by "
+        "level of evidence (Traineau et al. 2020)",
     )
     p.add_argument(
         "--type",
@@ -462,8 +463,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_options(args: argparse.Namespace) -> int:
     from ..catalog import get_catalog
-    from ..engine.options import options, options_text
+    from ..engine.options import options
     from ..render import to_json
+    from ..render.options import options_text
 
     report = options(patient_from_args(args), args.calcinosis_type, catalog=get_catalog())
     if args.format == "json":

@@ -42,6 +42,7 @@ from ..results import (
     status_of,
 )
 from . import rules
+from .dispense import fewest_units
 from .limits import Limit
 from .rounding import Practical, practical_amounts
 
@@ -83,6 +84,7 @@ class _Split:
         "smallest",
         "sources",
         "step",
+        "strengths",
     )
 
     def __init__(self, freq: freq_mod.Frequency, product: Product | None, route: str) -> None:
@@ -92,6 +94,7 @@ class _Split:
         self.step: float | None = None
         self.smallest = 0.0
         self.concentration: float | None = None
+        self.strengths: tuple[float, ...] = ()
         self.measure = "none"
         self.label = f"round to {self.form} strengths"
         if product is None:
@@ -107,6 +110,7 @@ class _Split:
             self.label = f"measure {self.form} by volume"
         elif product.strengths and (route not in _PARENTERAL or product.whole_vials):
             strengths = [_canonical(s.value, s.unit) for s in product.strengths]
+            self.strengths = tuple(strengths)
             self.step = _gcd_step(strengths)
             self.smallest = min(strengths)
             self.measure = "strengths"
@@ -565,11 +569,16 @@ def _administration(
 ) -> Administration:
     f = units.UCUM[code].factor
     r_low = r_high = v_low = v_high = None
+    u_low: tuple[tuple[int, float], ...] = ()
+    u_high: tuple[tuple[int, float], ...] = ()
     if practical is not None and practical.low is not None and practical.high is not None:
         r_low, r_high = practical.low / f, practical.high / f
         if split.concentration is not None:
             v_low = practical.low / split.concentration
             v_high = practical.high / split.concentration
+        if split.measure == "strengths" and split.strengths:
+            u_low = tuple((n, s / f) for n, s in fewest_units(practical.low, split.strengths))
+            u_high = tuple((n, s / f) for n, s in fewest_units(practical.high, split.strengths))
     return Administration(
         split.freq.id,
         split.freq.text,
@@ -582,6 +591,9 @@ def _administration(
         None if split.step is None else split.step / f,
         v_low,
         v_high,
+        u_low,
+        u_high,
+        split.concentration,
     )
 
 
@@ -741,7 +753,8 @@ def _compute(
     low = _canonical(spec.low.value, spec.low.unit) * scale
     high = _canonical(spec.high.value, spec.high.unit) * scale
     if spec.scale == "fixed":
-        formula = "{low} to {high}"
+        # a range whose ends are equal is one value (issue 11 §4); both ends stay in the terms
+        formula = "{high}" if spec.low == spec.high else "{low} to {high}"
         terms: tuple[tuple[str, float, str], ...] = (
             ("low", low / out_factor, out_code),
             ("high", high / out_factor, out_code),
@@ -789,7 +802,7 @@ def _compute(
         steps.append(
             Step(
                 "apply cap",
-                "range limited to {low} to {high}",
+                "range limited to {high}" if low == high else "range limited to {low} to {high}",
                 (("low", low / out_factor, out_code), ("high", high / out_factor, out_code)),
                 sources=cap.sources,
             )

@@ -1051,7 +1051,8 @@ class _Comparison:
                 )
                 more = True
         elif basis == "per-course":
-            window = self._course_window(o, r, low, high, steps, findings)
+            more, less = self._rate_findings(r, listed, findings)
+            window = self._course_window(o, r, low, high, steps, findings, more, less)
             if window is None:
                 return
             ordered, low, high, unit = window
@@ -1062,35 +1063,26 @@ class _Comparison:
                 if units.UCUM[unit].dimension == "amount"
                 else (o.amount if o.kind == "volume" else None)
             )
-        if basis in ("per-week", "per-administration", "per-session") and listed and not o.once:
-            top = max(_rate(f) for f in listed)
-            bottom = min(_rate(f) for f in listed)
-            rate = _rate(freq)
-            if rate > top * (1 + _EPS) and not more:
-                more = True
-                findings.append(
-                    Finding(
-                        "major",
-                        "more-often-than-regimen",
-                        f"{r.title}: ordered {freq.text}, more often than the regimen "
-                        f"({', '.join(f.text for f in listed)})",
-                        "Check the frequency with the prescriber.",
-                        r.sources,
-                    )
-                )
-            elif rate < bottom * (1 - _EPS):
-                less = True
-                findings.append(
-                    Finding(
-                        "moderate",
-                        "less-often-than-regimen",
-                        f"{r.title}: ordered {freq.text}, less often than the regimen "
-                        f"({', '.join(f.text for f in listed)})",
-                        "Check the frequency with the prescriber.",
-                        r.sources,
-                    )
-                )
+        if basis in ("per-week", "per-administration", "per-session") and not more:
+            more, less = self._rate_findings(r, listed, findings)
         if (
+            dose.basis == "per-day"
+            and listed
+            and o.daily
+            and _rate(freq) > max(_rate(f) for f in listed) * (1 + _EPS)
+        ):
+            # the total per day is still compared; the schedule itself needs the prescriber
+            findings.append(
+                Finding(
+                    "major",
+                    "more-often-than-regimen",
+                    f"{r.title}: ordered {freq.text}, more often than the regimen "
+                    f"({', '.join(f.text for f in listed)}); the total per day is compared",
+                    "Check the frequency with the prescriber.",
+                    r.sources,
+                )
+            )
+        elif (
             dose.basis == "per-day"
             and listed
             and o.daily
@@ -1110,6 +1102,46 @@ class _Comparison:
             return
         self._compare_plain(ordered, low, high, unit, basis, steps, findings, r, more, less)
 
+    def _rate_findings(
+        self, r: Regimen, listed: list[Frequency], findings: list[Finding]
+    ) -> tuple[bool, bool]:
+        """(more, less): an order repeated more (less) often than every schedule of the regimen
+        is a finding and never within range (issue 10 section 5). A single administration has
+        no rate; a per-course regimen is also given daily within its course (that is compared
+        with the daily share of the course, not here)."""
+        o, freq = self.order, self.order.freq
+        assert r.dose is not None
+        if not listed or o.once or (r.dose.basis == "per-course" and o.daily):
+            return False, False
+        top = max(_rate(f) for f in listed)
+        bottom = min(_rate(f) for f in listed)
+        rate = _rate(freq)
+        if rate > top * (1 + _EPS):
+            findings.append(
+                Finding(
+                    "major",
+                    "more-often-than-regimen",
+                    f"{r.title}: ordered {freq.text}, more often than the regimen "
+                    f"({', '.join(f.text for f in listed)})",
+                    "Check the frequency with the prescriber.",
+                    r.sources,
+                )
+            )
+            return True, False
+        if rate < bottom * (1 - _EPS):
+            findings.append(
+                Finding(
+                    "moderate",
+                    "less-often-than-regimen",
+                    f"{r.title}: ordered {freq.text}, less often than the regimen "
+                    f"({', '.join(f.text for f in listed)})",
+                    "Check the frequency with the prescriber.",
+                    r.sources,
+                )
+            )
+            return False, True
+        return False, False
+
     def _course_window(
         self,
         o: _Order,
@@ -1118,6 +1150,8 @@ class _Comparison:
         high: float,
         steps: list[Step],
         findings: list[Finding],
+        more: bool = False,
+        less: bool = False,
     ) -> tuple[float, float, float, str] | None:
         """A per-course regimen: a per-course order is compared with the course range; a daily
         (or single-day) order with the daily share of the course over its days."""
@@ -1155,7 +1189,7 @@ class _Comparison:
                         r.sources,
                     )
                 )
-            self._compare_plain(mg, low, high, unit, "per-course", steps, findings, r)
+            self._compare_plain(mg, low, high, unit, "per-course", steps, findings, r, more, less)
             return None
         # a daily (or single-day) order: compare with the daily share of the course
         per_day = o.dosing_day()
