@@ -8,6 +8,7 @@ The full Sphinx build (warnings as errors) runs in .ci/run; these tests need no 
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -100,11 +101,89 @@ def test_every_source_has_an_anchor_and_its_link(site: Path) -> None:
             assert f"<{source['url']}>" in page
 
 
-def test_last_reviewed_is_the_latest_date_of_the_review_notes() -> None:
-    # hand-made header: the 2026-12-02 re-audit is later than the 2026-11 review
-    lines = ["Reviewed in the 2026-11 table review.", "Re-audit 2026-12-02 (issue 10)."]
-    assert catalog_pages.last_reviewed(lines) == "2026-12-02"
-    assert catalog_pages.last_reviewed(["written for calcidose"]) is None
+_TABLE_WITH_NOTES = """\
+# calcidose table: example
+# Provenance: written for calcidose. Reviewed in the 2026-09 table review.
+# Re-audit 2026-10-14 (issue 10): US label renal wording - confirmed;
+#   encoded as <= 30.
+#
+# Interaction modelling (no date: not a check note).
+id = "example"
+
+# UK SmPC 4.3 (read 2026-11-20): lactation is a contraindication;
+# the stricter is applied.
+[[rules]]
+id = "example-lactation"
+"""
+
+
+def test_check_notes_are_the_dated_comments_verbatim(tmp_path: Path) -> None:
+    table = tmp_path / "example.toml"
+    table.write_text(_TABLE_WITH_NOTES, encoding="utf-8")
+    notes = catalog_pages.check_notes(table)
+    # by hand: three dated comments; each note starts at the sentence holding its date and runs
+    # over its continuation lines, stopping at the blank comment line and at the TOML
+    assert [(n.date, n.text, n.checked) for n in notes] == [
+        ("2026-09", "Reviewed in the 2026-09 table review.", True),
+        (
+            "2026-10-14",
+            "Re-audit 2026-10-14 (issue 10): US label renal wording - confirmed; encoded as <= 30.",
+            True,
+        ),
+        (
+            "2026-11-20",
+            "UK SmPC 4.3 (read 2026-11-20): lactation is a contraindication;"
+            " the stricter is applied.",
+            True,
+        ),
+    ]
+    assert catalog_pages.last_checked(notes) == "2026-11-20"
+    assert catalog_pages.check_notes(None) == []
+
+
+def test_a_note_saying_not_checked_does_not_count_as_a_check(tmp_path: Path) -> None:
+    table = tmp_path / "example.toml"
+    table.write_text(
+        "# Reviewed in the 2026-11 table review.\n"
+        "# Re-audit 2026-12-02 (issue 10): not re-checked against its label in this audit.\n"
+        'id = "example"\n',
+        encoding="utf-8",
+    )
+    notes = catalog_pages.check_notes(table)
+    assert [n.checked for n in notes] == [True, False]
+    # the 2026-12-02 audit says it did not check this table: the last check is the 2026-11 review
+    assert catalog_pages.last_checked(notes) == "2026-11"
+    assert "2026-11 (the note of 2026-12-02 says the table was not re-checked then)" in (
+        catalog_pages._last_checked_text(notes)
+    )
+    table.write_text('# written for calcidose\nid = "example"\n', encoding="utf-8")
+    assert catalog_pages.last_checked(catalog_pages.check_notes(table)) is None
+
+
+_DATE = re.compile(r"\b20\d\d-\d\d(?:-\d\d)?\b")
+
+
+@pytest.mark.parametrize("table", DRUG_FILES, ids=lambda p: p.stem)
+def test_every_dated_comment_of_a_table_is_on_its_page(site: Path, table: Path) -> None:
+    page = (site / "catalog" / f"{table.stem}.md").read_text(encoding="utf-8")
+    comments = [
+        line.lstrip().lstrip("#")
+        for line in table.read_text(encoding="utf-8").splitlines()
+        if line.lstrip().startswith("#")
+    ]
+    dates = {d for line in comments for d in _DATE.findall(line)}
+    checks = page.split("### Checks recorded in the table", 1)
+    if not dates:
+        assert "- last checked: no check date recorded in the table" in page
+        assert len(checks) == 1
+        return
+    for date in dates:
+        assert f"\n- {date}" in checks[1], date
+    shown = re.search(r"^- last checked: (\S+)", page, re.MULTILINE)
+    assert shown is not None and shown.group(1) in dates
+    index = (site / "catalog" / "index.md").read_text(encoding="utf-8")
+    row = next(line for line in index.splitlines() if f"]({table.stem}.md)" in line)
+    assert row.rstrip(" |").endswith(shown.group(1))
 
 
 def test_api_page_documents_every_exported_name(site: Path) -> None:

@@ -8,7 +8,7 @@ Nothing on these pages is written by hand, so a page cannot say something the ta
 Pages: ``catalog/index`` (every entry, the tables version), ``catalog/<id>`` (regimens with
 their ranges, caps, products and courses; what is not dosable and why; the rules with severity,
 condition and message; the sources with what was checked in them and the date the table was last
-reviewed), ``catalog/sources`` and ``catalog/conditions``.
+checked), ``catalog/sources`` and ``catalog/conditions``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 OUT = "catalog"
-_REVIEW_DATE = re.compile(r"\b(20\d\d-\d\d(?:-\d\d)?)\b")
+_REVIEW_DATE = re.compile(r"\b(20\d\d-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)\b")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>|#$~])")
 
 
@@ -81,9 +82,63 @@ def review_lines(table_file: Path | None) -> list[str]:
     return lines
 
 
-def last_reviewed(lines: list[str]) -> str | None:
-    """The latest date the file's own review notes give (YYYY-MM or YYYY-MM-DD), or None."""
-    dates = [d for line in lines for d in _REVIEW_DATE.findall(line)]
+# A note that says, right after its heading, that the table was not checked ("Re-audit
+# 2026-12-02 (issue 10 §6): not re-checked against its label in this audit").
+_NOT_CHECKED = re.compile(r":\s*not\s+(?:re-?)?checked\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CheckNote:
+    """A dated statement in a table file's comments: when something in it was checked, and what."""
+
+    date: str
+    text: str
+    checked: bool  # False when the note itself says the table was not checked then
+
+
+def check_notes(table_file: Path | None) -> list[CheckNote]:
+    """Every dated note in the comments of a table file, in file order.
+
+    A comment line with a date (YYYY-MM or YYYY-MM-DD) starts a note at the sentence holding the
+    date; the note goes on over the following comment lines until a blank comment line, a bullet,
+    a line with another date or the end of the comment. The notes are shown verbatim.
+    """
+    if table_file is None or not table_file.is_file():
+        return []
+    notes: list[CheckNote] = []
+    current: list[str] | None = None
+    date = ""
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            text = " ".join(" ".join(current).split()).strip("- ")
+            notes.append(CheckNote(date, text, not _NOT_CHECKED.search(text)))
+        current = None
+
+    for raw in table_file.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line.startswith("#"):
+            close()
+            continue
+        body = line.lstrip("#").strip()
+        found = _REVIEW_DATE.search(body)
+        if found:
+            close()
+            start = body.rfind(". ", 0, found.start())
+            current = [body[start + 2 :] if start >= 0 else body]
+            date = max(_REVIEW_DATE.findall(body))
+        elif current is not None and body and not body.startswith(("*", "-")):
+            current.append(body)
+        else:
+            close()
+    close()
+    return notes
+
+
+def last_checked(notes: list[CheckNote]) -> str | None:
+    """The latest date of a note that does not say the table went unchecked, or None."""
+    dates = [n.date for n in notes if n.checked]
     return max(dates) if dates else None
 
 
@@ -237,14 +292,24 @@ def drug_page(drug: Any, catalog: Any, table_file: Path | None) -> str:
     md.append("")
 
     lines = review_lines(table_file)
-    reviewed = last_reviewed(lines)
+    notes = check_notes(table_file)
     md.append("## Provenance\n")
     md.append(f"- tables version: {code(catalog.tables_version)}")
     md.append(f"- table file: {code(f'tables/drugs/{drug.id}.toml')}")
-    md.append(f"- last reviewed: {reviewed or 'no review date recorded in the table'}")
+    md.append(f"- last checked: {_last_checked_text(notes)}")
     md.append("")
     if lines:
         md.append("```text\n" + "\n".join(lines) + "\n```\n")
+    if notes:
+        md.append("### Checks recorded in the table\n")
+        md.append(
+            "Every dated note of the table file, verbatim: what was checked, against what, and"
+            " when (the sources' own check notes are on the sources page).\n"
+        )
+        for note in notes:
+            flag = "" if note.checked else " (says the table was not checked then)"
+            md.append(f"- {esc(note.date)}{flag}: {esc(note.text)}")
+        md.append("")
 
     _caps_list = list(drug.caps)
     if _caps_list:
@@ -277,6 +342,16 @@ def drug_page(drug: Any, catalog: Any, table_file: Path | None) -> str:
     return "\n".join(md)
 
 
+def _last_checked_text(notes: list[CheckNote]) -> str:
+    date = last_checked(notes)
+    if date is None:
+        return "no check date recorded in the table"
+    later = sorted({n.date for n in notes if not n.checked and n.date > date})
+    if later:
+        return f"{date} (the note of {', '.join(later)} says the table was not re-checked then)"
+    return date
+
+
 def _all_source_ids(drug: Any) -> Iterable[Iterable[str]]:
     yield drug.sources
     for cap in drug.caps:
@@ -295,21 +370,23 @@ def _all_source_ids(drug: Any) -> Iterable[Iterable[str]]:
             yield adj.sources
 
 
-def index_page(catalog: Any) -> str:
+def index_page(catalog: Any, tables: Path | None = None) -> str:
     md = ["# Catalog\n"]
     md.append(
         "Every entry of the shipped tables, written from the tables when this site was built"
         f" (tables version {code(catalog.tables_version)}). An institution overlay changes"
         " what calcidose computes, not these pages.\n"
     )
-    md.append("| entry | kind | regimens | dosable | evidence |")
-    md.append("|---|---|---|---|---|")
+    md.append("| entry | kind | regimens | dosable | evidence | last checked |")
+    md.append("|---|---|---|---|---|---|")
     for drug in sorted(catalog.drugs.values(), key=lambda d: d.name.lower()):
         dosable = sum(1 for r in drug.regimens if r.dosable)
         evidence = ", ".join(sorted({r.evidence for r in drug.regimens})) or "-"
+        table_file = tables / f"{drug.id}.toml" if tables is not None else None
+        checked = last_checked(check_notes(table_file)) or "-"
         md.append(
             f"| [{esc(drug.name)}]({drug.id}.md) | {esc(drug.kind)} | {len(drug.regimens)}"
-            f" | {dosable} | {esc(evidence)} |"
+            f" | {dosable} | {esc(evidence)} | {esc(checked)} |"
         )
     md.append("")
     md.append(
@@ -363,7 +440,7 @@ def write_pages(srcdir: Path) -> list[Path]:
     out.mkdir()
     tables = srcdir.parent / "tables" / "drugs"
     pages = {
-        "index": index_page(catalog),
+        "index": index_page(catalog, tables),
         "sources": sources_page(catalog),
         "conditions": conditions_page(catalog),
     }
