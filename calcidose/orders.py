@@ -652,6 +652,7 @@ def check(
     freq = parse_frequency(frequency)
     route_id = parse_route(route)
     order = _Order(value, kind, freq)
+    order.require_finite(amount)  # before anything divides or rounds its totals
     steps: list[Step] = [
         Step(
             "order",
