@@ -3,7 +3,8 @@
 :func:`check` reads the order (an amount with its unit, a frequency as people write it), picks
 the regimen that fits its route, frequency and the patient, never by the ordered amount (the
 choice is in the trace), asks
-the dose engine (:func:`calcidose.dosing.dose`) for the patient's expected range and findings,
+the dose engine (:func:`calcidose.engine.dosing.dose`) for the patient's expected range and
+findings,
 compares the order per administration, per day, per week or per course (in the regimen's own
 basis: a weekly regimen is never turned into a daily one) with that range and with every
 maximum (label, policy, calcinosis reports, and the limits interaction rules impose), and gives
@@ -37,13 +38,13 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from . import units
-from .catalog import get_catalog, resolve_drug
-from .errors import OrderError, PatientTypeError, UnitError
-from .frequency import Frequency, by_id, parse_frequency
-from .model import ROUTES, Catalog, Drug, Regimen
-from .patient import Patient
-from .result import (
+from .. import units
+from ..catalog import get_catalog, resolve_drug
+from ..catalog.model import ROUTES, Catalog, Drug, Regimen
+from ..errors import OrderError, PatientTypeError, UnitError
+from ..frequency import Frequency, by_id, parse_frequency
+from ..patient import Patient
+from ..results import (
     SEVERITY_RANK,
     STATUSES,
     DosePlan,
@@ -54,7 +55,10 @@ from .result import (
     quantity_dict,
     status_of,
 )
-from .safeio import shown as _shown
+from ..safeio import shown as _shown
+from .dosing import _compiled, cap_limits, dose, require_regimen
+from .limits import Limit
+from .rules import OrderFacts, evaluate
 
 __all__ = [
     "AMOUNT_ORDER",
@@ -133,7 +137,7 @@ VERDICT_STATUS: Final[dict[str, Status]] = {
 
 def order_status(verdict: str, findings: tuple[Finding, ...] | list[Finding]) -> Status:
     """The overall status of an order: the worst of its findings' statuses and of the status
-    its verdict implies (:data:`calcidose.result.STATUSES` order)."""
+    its verdict implies (:data:`calcidose.results.STATUSES` order)."""
     found = status_of(tuple(findings))
     floor = VERDICT_STATUS[verdict]
     return found if STATUSES.index(found) <= STATUSES.index(floor) else floor
@@ -444,8 +448,6 @@ def _choose(
     steps: list[Step] = []
     age = patient.age_years
     if regimen_id is not None:
-        from .dosing import require_regimen
-
         chosen = require_regimen(drug, regimen_id)
         if route is not None and chosen.route != route:
             raise OrderError(
@@ -639,9 +641,6 @@ def check(
     and :class:`~calcidose.errors.UnknownDrugError` / ``UnknownRegimenError`` for names the
     catalog does not hold. Everything else is in the verdict and the findings.
     """
-    from .dosing import dose
-    from .rules import OrderFacts, evaluate
-
     if not isinstance(patient, Patient):
         raise PatientTypeError(f"patient must be a calcidose.Patient, not {type(patient).__name__}")
     cat = catalog if catalog is not None else get_catalog()
@@ -779,8 +778,6 @@ def _for_the_order(
     (an amount no product gives), every product of the ordered frequency is kept, so the
     practical amounts stay in view.
     """
-    from .dosing import _compiled
-
     splits, _ = _compiled(regimen)
     mg = order.converted_mg
 
@@ -971,8 +968,6 @@ class _Comparison:
         r = self.regimen
         if r is None:
             return
-        from .dosing import Limit, cap_limits
-
         # the regimen's caps and the drug's (which bound every regimen), per-kg ones scaled by
         # the weight (without it they are a missing-weight finding of the plan)
         limits: list[Limit] = cap_limits(self.drug, r, self.weight_kg)[0]
@@ -1075,7 +1070,8 @@ class _Comparison:
                 )
                 more = True
         elif basis == "per-course":
-            window = self._course_window(o, r, low, high, steps, findings)
+            more, less = self._rate_findings(r, listed, findings)
+            window = self._course_window(o, r, low, high, steps, findings, more, less)
             if window is None:
                 return
             ordered, low, high, unit = window
@@ -1086,35 +1082,26 @@ class _Comparison:
                 if units.UCUM[unit].dimension == "amount"
                 else (o.amount if o.kind == "volume" else None)
             )
-        if basis in ("per-week", "per-administration", "per-session") and listed and not o.once:
-            top = max(_rate(f) for f in listed)
-            bottom = min(_rate(f) for f in listed)
-            rate = _rate(freq)
-            if rate > top * (1 + _EPS) and not more:
-                more = True
-                findings.append(
-                    Finding(
-                        "major",
-                        "more-often-than-regimen",
-                        f"{r.title}: ordered {freq.text}, more often than the regimen "
-                        f"({', '.join(f.text for f in listed)})",
-                        "Check the frequency with the prescriber.",
-                        r.sources,
-                    )
-                )
-            elif rate < bottom * (1 - _EPS):
-                less = True
-                findings.append(
-                    Finding(
-                        "moderate",
-                        "less-often-than-regimen",
-                        f"{r.title}: ordered {freq.text}, less often than the regimen "
-                        f"({', '.join(f.text for f in listed)})",
-                        "Check the frequency with the prescriber.",
-                        r.sources,
-                    )
-                )
+        if basis in ("per-week", "per-administration", "per-session") and not more:
+            more, less = self._rate_findings(r, listed, findings)
         if (
+            dose.basis == "per-day"
+            and listed
+            and o.daily
+            and _rate(freq) > max(_rate(f) for f in listed) * (1 + _EPS)
+        ):
+            # the total per day is still compared; the schedule itself needs the prescriber
+            findings.append(
+                Finding(
+                    "major",
+                    "more-often-than-regimen",
+                    f"{r.title}: ordered {freq.text}, more often than the regimen "
+                    f"({', '.join(f.text for f in listed)}); the total per day is compared",
+                    "Check the frequency with the prescriber.",
+                    r.sources,
+                )
+            )
+        elif (
             dose.basis == "per-day"
             and listed
             and o.daily
@@ -1134,6 +1121,46 @@ class _Comparison:
             return
         self._compare_plain(ordered, low, high, unit, basis, steps, findings, r, more, less)
 
+    def _rate_findings(
+        self, r: Regimen, listed: list[Frequency], findings: list[Finding]
+    ) -> tuple[bool, bool]:
+        """(more, less): an order repeated more (less) often than every schedule of the regimen
+        is a finding and never within range (issue 10 section 5). A single administration has
+        no rate; a per-course regimen is also given daily within its course (that is compared
+        with the daily share of the course, not here)."""
+        o, freq = self.order, self.order.freq
+        assert r.dose is not None
+        if not listed or o.once or (r.dose.basis == "per-course" and o.daily):
+            return False, False
+        top = max(_rate(f) for f in listed)
+        bottom = min(_rate(f) for f in listed)
+        rate = _rate(freq)
+        if rate > top * (1 + _EPS):
+            findings.append(
+                Finding(
+                    "major",
+                    "more-often-than-regimen",
+                    f"{r.title}: ordered {freq.text}, more often than the regimen "
+                    f"({', '.join(f.text for f in listed)})",
+                    "Check the frequency with the prescriber.",
+                    r.sources,
+                )
+            )
+            return True, False
+        if rate < bottom * (1 - _EPS):
+            findings.append(
+                Finding(
+                    "moderate",
+                    "less-often-than-regimen",
+                    f"{r.title}: ordered {freq.text}, less often than the regimen "
+                    f"({', '.join(f.text for f in listed)})",
+                    "Check the frequency with the prescriber.",
+                    r.sources,
+                )
+            )
+            return False, True
+        return False, False
+
     def _course_window(
         self,
         o: _Order,
@@ -1142,6 +1169,8 @@ class _Comparison:
         high: float,
         steps: list[Step],
         findings: list[Finding],
+        more: bool = False,
+        less: bool = False,
     ) -> tuple[float, float, float, str] | None:
         """A per-course regimen: a per-course order is compared with the course range; a daily
         (or single-day) order with the daily share of the course over its days."""
@@ -1179,7 +1208,7 @@ class _Comparison:
                         r.sources,
                     )
                 )
-            self._compare_plain(mg, low, high, unit, "per-course", steps, findings, r)
+            self._compare_plain(mg, low, high, unit, "per-course", steps, findings, r, more, less)
             return None
         # a daily (or single-day) order: compare with the daily share of the course
         per_day = o.dosing_day()

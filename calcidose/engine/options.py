@@ -1,15 +1,19 @@
-"""Every therapy in the catalog, with its status for one patient, best first.
+"""Every therapy in the catalog, with its status for one patient, ranked by evidence.
 
 :func:`options` runs the dose engine (regimen choice, rules, range) for every catalog entry,
-drugs and non-drug options alike, and ranks them:
+drugs and non-drug options alike, and ranks them by the level of evidence of the regimen shown
+for the calcinosis type (the modified Oxford CEBM levels graded by Traineau et al., J Am Acad
+Dermatol 2020;82:317-25, doi:10.1016/j.jaad.2019.07.006). The ranking orders the evidence; it
+never calls an entry the best one for a patient:
 
 1. contraindicated entries last, whatever else is true;
 2. entries reported for the calcinosis type asked for (``calcinosis_type``) before the others;
-3. by status: ``ok``, ``caution``, ``major``, ``cannot-check``, ``not-dosable``;
-4. entries the tables say are not indicated for this patient, or advised against (an
-   ``indication`` rule of moderate or major severity fired), after the others of their status;
-5. by evidence grade (Traineau 2020: IA, IB, IIA, IIB, III, IV, then label, animal,
-   not-graded), then by name.
+3. entries the tables say are not indicated for this patient, or advised against (an
+   ``indication`` rule of moderate or major severity fired: low-dose warfarin, graded IB
+   *against* its use), after the others;
+4. by evidence level: IA, IB, IIA, IIB, III, IV, then label, animal, not-graded;
+5. by status within a level: ``ok``, ``caution``, ``major``, ``cannot-check``,
+   ``not-dosable``; then by name.
 
 Each entry says why it has its status: the contraindication, the missing inputs, the reason
 no dose is given, or the caution.
@@ -17,18 +21,17 @@ no dose is given, or the caution.
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any, Final
 
 import attrs
 
-from .catalog import get_catalog
-from .errors import InputError
-from .model import EVIDENCE_GRADES, Catalog, Drug, Regimen
-from .patient import Patient
-from .result import DosePlan, DoseRange, Finding, Status
-from .units import format_quantity
+from ..catalog import get_catalog
+from ..catalog.model import EVIDENCE_GRADES, Catalog, Drug, Regimen
+from ..errors import InputError
+from ..patient import Patient
+from ..results import Administration, DosePlan, DoseRange, Finding, Status
+from .dosing import dose
+from .orders import _age_fit
 
 __all__ = [
     "CALCINOSIS_TYPES",
@@ -36,7 +39,6 @@ __all__ = [
     "Option",
     "OptionsReport",
     "options",
-    "options_text",
 ]
 
 OPTIONS_SCHEMA: Final = "calcidose/options/1"
@@ -52,14 +54,6 @@ _STATUS_RANK: Final = {
     "contraindicated": 5,
 }
 _EVIDENCE_RANK: Final = {grade: n for n, grade in enumerate(EVIDENCE_GRADES)}
-_HEADLINE: Final = {
-    "ok": "OK",
-    "caution": "CAUTION",
-    "major": "MAJOR",
-    "cannot-check": "CANNOT CHECK",
-    "not-dosable": "NOT DOSABLE",
-    "contraindicated": "CONTRAINDICATED",
-}
 
 
 @attrs.frozen(slots=True)
@@ -80,6 +74,7 @@ class Option:
     findings: tuple[Finding, ...]
     sources: tuple[str, ...]
     dose: DoseRange | None = None
+    administrations: tuple[Administration, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +90,7 @@ class Option:
             "reported_for_type": self.reported_for_type,
             "not_indicated": self.not_indicated,
             "dose": self.dose.to_dict() if self.dose is not None else None,
+            "administrations": [a.to_dict() for a in self.administrations],
             "findings": [f.to_dict() for f in self.findings],
             "sources": list(self.sources),
         }
@@ -102,7 +98,7 @@ class Option:
 
 @attrs.frozen(slots=True)
 class OptionsReport:
-    """Every therapy with its status for one patient, best first."""
+    """Every therapy with its status for one patient, ranked by evidence level."""
 
     calcinosis_type: str | None
     options: tuple[Option, ...]
@@ -119,8 +115,6 @@ class OptionsReport:
 
 
 def _age_fits(regimen: Regimen, age: float | None) -> bool | None:
-    from .orders import _age_fit
-
     return _age_fit(regimen, age)
 
 
@@ -179,7 +173,7 @@ def _reason(plan: DosePlan, regimen: Regimen | None) -> str:
 def options(
     patient: Patient, calcinosis_type: str | None = None, *, catalog: Catalog | None = None
 ) -> OptionsReport:
-    """Every therapy in the catalog with its status for ``patient``, best first.
+    """Every therapy in the catalog with its status for ``patient``, ranked by evidence.
 
     ``calcinosis_type`` (dystrophic, metastatic, idiopathic, iatrogenic, calciphylaxis) puts
     the therapies reported for that type first and picks their regimen for that type.
@@ -188,8 +182,6 @@ def options(
         raise InputError(
             f"unknown calcinosis type {calcinosis_type!r}; known: {', '.join(CALCINOSIS_TYPES)}"
         )
-    from .dosing import dose
-
     cat = catalog if catalog is not None else get_catalog()
     entries: list[Option] = []
     for drug in cat.drugs.values():
@@ -217,65 +209,17 @@ def options(
                 findings=plan.findings,
                 sources=plan.sources,
                 dose=plan.dose,
+                administrations=plan.administrations,
             )
         )
     entries.sort(
         key=lambda o: (
             o.status == "contraindicated",
             o.reported_for_type is False,
-            _STATUS_RANK[o.status],
             o.not_indicated,
             _EVIDENCE_RANK.get(o.evidence or "", len(_EVIDENCE_RANK)),
+            _STATUS_RANK[o.status],
             o.name,
         )
     )
     return OptionsReport(calcinosis_type, tuple(entries), cat.tables_version)
-
-
-def options_text(report: OptionsReport) -> str:
-    """The options for a pharmacist or clinician to read: status first, best first."""
-    from .render import DISCLAIMER
-
-    kind = report.calcinosis_type or "any type (none given)"
-    lines = [f"Therapy options for this patient, best first (calcinosis type: {kind})", ""]
-    width = max(len(h) for h in _HEADLINE.values()) + 2
-    for n, o in enumerate(report.options, 1):
-        head = f"[{_HEADLINE[o.status]}]".ljust(width)
-        evidence = f"evidence {o.evidence}" if o.evidence else "evidence not graded"
-        extra = []
-        if o.reported_for_type is False:
-            extra.append(f"not reported for {report.calcinosis_type} calcinosis")
-        if o.not_indicated:
-            extra.append("not indicated or advised against for this patient")
-        route = f", {o.route}" if o.route and o.route != "none" else ""
-        lines.append(f"{n:>2}. {head} {o.name} ({o.kind}{route}; {evidence})")
-        if o.regimen_title:
-            lines.append(f"      regimen: {o.regimen_title}")
-        if o.dose is not None and o.status in ("ok", "caution", "major"):
-            low = format_quantity(o.dose.low, o.dose.unit, o.dose.cap)
-            high = format_quantity(o.dose.high, o.dose.unit, o.dose.cap)
-            span = low if low == high else f"{low} to {high}"
-            lines.append(f"      range for this patient: {span} ({o.dose.basis})")
-        lines.append(f"      why: {o.reason}")
-        for note in extra:
-            lines.append(f"      note: {note}")
-    lines += ["", f"tables {report.tables_version}", DISCLAIMER]
-    return "\n".join(lines)
-
-
-class _CallableModule(types.ModuleType):
-    """``calcidose.options`` names both this module and :func:`options`: importing the module
-    (``from calcidose.options import ...``) rebinds the package attribute to the module, so the
-    module is made callable and ``calcidose.options(patient)`` works either way."""
-
-    def __call__(
-        self,
-        patient: Patient,
-        calcinosis_type: str | None = None,
-        *,
-        catalog: Catalog | None = None,
-    ) -> OptionsReport:
-        return options(patient, calcinosis_type, catalog=catalog)
-
-
-sys.modules[__name__].__class__ = _CallableModule
