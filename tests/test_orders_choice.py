@@ -508,8 +508,9 @@ def test_volume_of_sodium_thiosulfate_is_converted_with_the_label_concentration(
         (("volume", 50, "mL"), ("concentration", 250, "mg/mL"), ("amount", 12500, "mg")),
         sources=("sodium-thiosulfate-label-us",),
     )
+    # shown in grams from 1,000 mg on, as every view writes amounts: 12,500 mg = 12.5 g
     assert step.text() == (
-        "50 mL x 250 mg/mL (injection 25% (12.5 g in a 50 mL single-dose vial)) = 12,500 mg"
+        "50 mL x 250 mg/mL (injection 25% (12.5 g in a 50 mL single-dose vial)) = 12.5 g"
     )
     assert r.per_administration == (12.5, "g")
     # three times weekly: 12.5 g x 3 = 37.5 g in a week

@@ -327,7 +327,7 @@ def _note(note: str) -> str:
 
 def _unscaled_finding(regimen: Regimen, caps: list[Cap]) -> Finding:
     listed = "; ".join(
-        units.format_quantity(c.max.value, c.max.unit) + f" ({c.kind}, per {c.per})" for c in caps
+        units.format_amount(c.max.value, c.max.unit) + f" ({c.kind}, per {c.per})" for c in caps
     )
     return Finding(
         "cannot-check",
@@ -359,7 +359,7 @@ def _strictest(
     distinct = {lim.value for lim in relevant}
     if len(distinct) > 1:
         listing = "; ".join(
-            f"{units.format_quantity(lim.value / units.UCUM[out_code].factor, out_code)} "
+            f"{units.format_amount(lim.value / units.UCUM[out_code].factor, out_code)} "
             f"({lim.kind}: {', '.join(lim.sources)})"
             for lim in sorted(relevant, key=lambda lim: lim.value)
         )

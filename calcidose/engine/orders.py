@@ -1015,12 +1015,12 @@ class _Comparison:
                     Finding(
                         "major",
                         "order-exceeds-maximum" if m.hard else "order-above-reported-maximum",
-                        f"the order gives {units.format_quantity(ordered / factor, lim.unit)}"
+                        f"the order gives {units.format_amount(ordered / factor, lim.unit)}"
                         f"{_per_text(lim.per)}, above the {_kind_text(lim.kind)} maximum of "
-                        f"{units.format_quantity(m.value, lim.unit)}"
+                        f"{units.format_amount(m.value, lim.unit)}"
                         + (f" ({lim.note})" if lim.note else ""),
                         "Do not give as written; at most "
-                        f"{units.format_quantity(m.value, lim.unit)}{_per_text(lim.per)}.",
+                        f"{units.format_amount(m.value, lim.unit)}{_per_text(lim.per)}.",
                         lim.sources,
                     )
                 )
@@ -1193,8 +1193,8 @@ class _Comparison:
                         "info",
                         "course-days",
                         f"the course is given over {days_min} to {days_max} consecutive days: "
-                        f"{units.format_quantity(mg / days_max / factor, unit)} to "
-                        f"{units.format_quantity(mg / days_min / factor, unit)} per day",
+                        f"{units.format_amount(mg / days_max / factor, unit)} to "
+                        f"{units.format_amount(mg / days_min / factor, unit)} per day",
                         "Write the daily amount and the number of days on the order.",
                         r.sources,
                     )
@@ -1203,7 +1203,7 @@ class _Comparison:
                         "info",
                         "course-days",
                         f"the course is given over {days_min} consecutive days: "
-                        f"{units.format_quantity(mg / days_min / factor, unit)} per day",
+                        f"{units.format_amount(mg / days_min / factor, unit)} per day",
                         "Write the daily amount and the number of days on the order.",
                         r.sources,
                     )
@@ -1242,8 +1242,8 @@ class _Comparison:
                 Finding(
                     "info",
                     "course-days",
-                    f"{units.format_quantity(per_day / day_factor, day_unit)} for {n} days gives "
-                    f"the course of {units.format_quantity(per_day * n / factor, unit)}"
+                    f"{units.format_amount(per_day / day_factor, day_unit)} for {n} days gives "
+                    f"the course of {units.format_amount(per_day * n / factor, unit)}"
                     + (
                         f" (also {', '.join(str(k) for k in fitting[1:])} days)"
                         if len(fitting) > 1
@@ -1281,10 +1281,13 @@ class _Comparison:
             result = "below"
         else:
             result = "within"
+        # equal ends are one value ("2 g/day", never "2 g/day to 2 g/day"), as in every view
+        same = units.format_amount(low / factor, unit) == units.format_amount(high / factor, unit)
+        span = "{high}" if same else "{low} to {high}"
         steps.append(
             Step(
                 f"compare ({basis})",
-                f"ordered {{ordered}}: {result} the range {{low}} to {{high}}",
+                f"ordered {{ordered}}: {result} the range {span}",
                 (
                     ("ordered", ordered / factor, unit),
                     ("low", low / factor, unit),
@@ -1299,7 +1302,7 @@ class _Comparison:
                 Finding(
                     "moderate",
                     f"order-{result}-range",
-                    f"the order gives {units.format_quantity(ordered / factor, unit)}, {result} "
+                    f"the order gives {units.format_amount(ordered / factor, unit)}, {result} "
                     f"the range for this patient ({_range_text(low / factor, high / factor, unit)}"
                     f", from the {origin})",
                     "Check the intended dose with the prescriber.",
@@ -1320,8 +1323,8 @@ def _per_text(per: str) -> str:
 
 def _range_text(low: float, high: float, unit: str) -> str:
     if math.isclose(low, high):
-        return units.format_quantity(low, unit)
-    return f"{units.format_quantity(low, unit)} to {units.format_quantity(high, unit)}"
+        return units.format_amount(low, unit)
+    return f"{units.format_amount(low, unit)} to {units.format_amount(high, unit)}"
 
 
 def _kind_text(kind: str) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..catalog.model import Catalog
 from ..engine.dispense import units_text
 from ..results import DISCLAIMER, Administration, DosePlan, Finding
-from ..units import UCUM, format_quantity
+from ..units import format_amount, format_quantity
 
 if TYPE_CHECKING:
     from ..engine.orders import OrderCheck
@@ -56,16 +56,10 @@ def to_json(data: Any) -> str:
 
 
 def amount_text(value: float, code: str, ceiling: float | None = None) -> str:
-    """An amount in the unit it is dispensed in: from 1,000 mg on in grams (``2 g``, not
-    ``2,000 mg``; ``12.5 g/day``), written to the milligram (three decimals of a gram), so no
-    precision is lost; below that, as :func:`format_quantity` writes it. ``ceiling`` (a cap in
+    """An amount in the unit it is dispensed in (:func:`calcidose.units.format_amount`): from
+    1,000 mg on in grams (``2 g``, not ``2,000 mg``), to the milligram; ``ceiling`` (a cap in
     ``code``) is never passed."""
-    numerator, slash, rest = code.partition("/")
-    grams = "g" + slash + rest
-    if numerator == "mg" and abs(value) >= 1000 and grams in UCUM:
-        cap = ceiling / 1000 if ceiling is not None else None
-        return format_quantity(value / 1000, grams, cap, places=3)
-    return format_quantity(value, code, ceiling)
+    return format_amount(value, code, ceiling)
 
 
 def span_text(low: float, high: float, code: str, ceiling: float | None = None) -> str:
