@@ -56,6 +56,7 @@ from ..results import (
     status_of,
 )
 from ..safeio import shown as _shown
+from .dispense import fewest_units
 from .dosing import _compiled, cap_limits, dose, require_regimen
 from .limits import Limit
 from .rules import OrderFacts, evaluate
@@ -67,6 +68,7 @@ __all__ = [
     "VERDICTS",
     "VERDICT_EXIT",
     "VERDICT_STATUS",
+    "Dispensed",
     "Maximum",
     "OrderCheck",
     "Verdict",
@@ -227,6 +229,44 @@ class Maximum:
 
 
 @attrs.frozen(slots=True)
+class Dispensed:
+    """What the ordered amount is given as with one product of the regimen.
+
+    ``units``: the fewest whole tablets/capsules of ``strengths`` making the amount exactly
+    (``((1, 90.0),)``), empty when no whole number of them does. For a solution measured by
+    volume: ``volume`` (mL) of ``concentration`` (mg/mL), and ``measurable`` whether that volume
+    is a whole number of the product's ``volume_step`` (mL). Strengths are in ``unit``.
+    """
+
+    form: str
+    unit: str
+    strengths: tuple[float, ...] = ()
+    units: tuple[tuple[int, float], ...] = ()
+    concentration: float | None = None
+    volume: float | None = None
+    volume_step: float | None = None
+    measurable: bool = False
+
+    @property
+    def given(self) -> bool:
+        """True when this product gives the ordered amount exactly."""
+        return bool(self.units) or (self.volume is not None and self.measurable)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"form": self.form, "given": self.given}
+        if self.concentration is not None:
+            out["concentration"] = quantity_dict(self.concentration, "mg/mL")
+            out["volume"] = quantity_dict(self.volume, "mL")
+            out["volume_step"] = quantity_dict(self.volume_step, "mL")
+        else:
+            out["strengths"] = [quantity_dict(v, self.unit) for v in self.strengths]
+            out["units"] = [
+                {"count": n, "strength": quantity_dict(v, self.unit)} for n, v in self.units
+            ]
+        return out
+
+
+@attrs.frozen(slots=True)
 class OrderCheck:
     """The verdict on a written order, with everything it rests on. ``to_dict()`` is the JSON.
 
@@ -262,6 +302,8 @@ class OrderCheck:
     range_origin: str | None
     high_alert: bool
     tables_version: str
+    #: what the ordered amount is given as, per product of the regimen (:class:`Dispensed`)
+    dispensed: tuple[Dispensed, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -309,6 +351,7 @@ class OrderCheck:
                 "per_day": q(self.per_day),
                 "per_week": q(self.per_week),
                 "per_course": q(self.per_course),
+                "dispense": [d.to_dict() for d in self.dispensed],
             },
             "expected": expected,
             "maxima": [m.to_dict() for m in self.maxima],
@@ -759,7 +802,51 @@ def check(
         range_origin=chosen.range_origin if chosen is not None else None,
         high_alert=entry.high_alert,
         tables_version=cat.tables_version,
+        dispensed=_dispensed(order, chosen, out_code) if kind != "volume" else (),
     )
+
+
+def _dispensed(order: _Order, regimen: Regimen | None, out_code: str) -> tuple[Dispensed, ...]:
+    """What the ordered amount is given as, with each product of the regimen for the ordered
+    frequency (every product of the regimen when none is for it): the fewest whole units of
+    its strengths, or the volume of its concentration and whether it can be measured."""
+    mg = order.converted_mg
+    if regimen is None or mg is None:
+        return ()
+    splits, _ = _compiled(regimen)
+    usable = [s for s in splits if s.measure in ("strengths", "volume")]
+    chosen = [s for s in usable if s.freq.id == order.freq.id] or usable
+    factor = units.UCUM[out_code].factor
+    out: list[Dispensed] = []
+    seen: set[tuple[object, ...]] = set()
+    for split in chosen:
+        key = (split.form, split.strengths, split.concentration, split.step)
+        if key in seen:
+            continue
+        seen.add(key)
+        if split.measure == "strengths":
+            made = fewest_units(mg, split.strengths)
+            out.append(
+                Dispensed(
+                    split.form,
+                    out_code,
+                    strengths=tuple(v / factor for v in split.strengths),
+                    units=tuple((n, v / factor) for n, v in made),
+                )
+            )
+        elif split.concentration is not None and split.step is not None:
+            count = mg / split.step
+            out.append(
+                Dispensed(
+                    split.form,
+                    out_code,
+                    concentration=split.concentration,
+                    volume=mg / split.concentration,
+                    volume_step=split.step / split.concentration,
+                    measurable=abs(count - round(count)) <= 1e-6 * max(1.0, count),
+                )
+            )
+    return tuple(out)
 
 
 #: The dose plan's findings that belong to one rounding (one frequency and product).
