@@ -122,7 +122,7 @@ class Patient:
     * ``conditions``, ``medications``: ids; ``labs``: ``{"hbsag": "negative", ...}``.
     * ``crcl_weight``: the body weight Cockcroft-Gault uses, ``"total"`` (the default, also
       when not given), ``"ideal"`` (Devine) or ``"adjusted"`` (Bauer, 0.4); the weight used is
-      shown in the trace (:mod:`calcidose.renal`).
+      shown in the trace (:mod:`calcidose.engine.renal`).
 
     Canonical magnitudes are kept in ``weight_kg``, ``height_cm``, ``age_years``,
     ``scr_mg_dl`` and ``crcl_ml_min``; ``inputs`` keeps each value as it was given.

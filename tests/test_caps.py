@@ -14,7 +14,7 @@ import pytest
 
 import calcidose
 from calcidose.catalog import get_catalog
-from calcidose.model import Cap, TQuantity
+from calcidose.catalog.model import Cap, TQuantity
 
 LABS = {"hbsag": "negative", "anti-hbc": "negative", "tb-screen": "negative"}
 

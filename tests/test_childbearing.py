@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calcidose
-from calcidose import rules
 from calcidose.catalog import get_catalog, load_catalog
+from calcidose.engine import rules
 from calcidose.errors import TableError
 from calcidose.patient import Patient
 

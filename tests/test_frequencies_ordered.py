@@ -14,10 +14,10 @@ import pytest
 from strategies import SOURCES, _catalog, _vocabulary, q
 
 from calcidose.catalog import Catalog, get_catalog
+from calcidose.catalog.model import DoseRange, Drug, Regimen, Source
+from calcidose.engine.orders import OrderCheck, check
 from calcidose.errors import FrequencyError
 from calcidose.frequency import FREQUENCIES, by_id, parse_frequency
-from calcidose.model import DoseRange, Drug, Regimen, Source
-from calcidose.orders import OrderCheck, check
 from calcidose.patient import Patient
 
 CAT = get_catalog()

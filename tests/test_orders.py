@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calcidose
-from calcidose import orders
 from calcidose.catalog import get_catalog
 from calcidose.cli import main
+from calcidose.engine import orders
+from calcidose.engine.orders import check
 from calcidose.errors import (
     FrequencyError,
     OrderError,
@@ -27,7 +28,6 @@ from calcidose.errors import (
     UnknownDrugError,
     UnknownRegimenError,
 )
-from calcidose.orders import check
 from calcidose.patient import Patient
 from calcidose.render import order_text
 

@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 from strategies import SOURCES, _catalog, q
 
-from calcidose import orders
-from calcidose.errors import OrderError, PatientError
-from calcidose.model import (
+from calcidose.catalog.model import (
     Cap,
     Catalog,
     Course,
@@ -25,9 +23,11 @@ from calcidose.model import (
     Regimen,
     Rule,
 )
-from calcidose.orders import check
+from calcidose.engine import orders
+from calcidose.engine.orders import check
+from calcidose.errors import OrderError, PatientError
 from calcidose.patient import Patient
-from calcidose.result import Finding, Step
+from calcidose.results import Finding, Step
 
 ADULTS = Population("adults", min_age=q(18, "a"))
 CHILDREN = Population("children", max_age=q(18, "a"))
@@ -117,7 +117,7 @@ def test_route_messages() -> None:
     )
     with pytest.raises(OrderError) as err:
         orders.parse_route("nasal")
-    # the table's routes (calcidose.model.ROUTES without "none") and the two abbreviations
+    # the table's routes (calcidose.catalog.model.ROUTES without "none") and the two abbreviations
     assert str(err.value) == (
         "route 'nasal' is not recognised; accepted: "
         "oral, intravenous, topical, intralesional, subcutaneous, iv, po"

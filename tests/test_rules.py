@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calcidose
-from calcidose import rules
 from calcidose.catalog import get_catalog
-from calcidose.model import Catalog, Drug, Rule, RuleAdjustment, TQuantity
+from calcidose.catalog.model import Catalog, Drug, Rule, RuleAdjustment, TQuantity
+from calcidose.engine import rules
 from calcidose.patient import Patient
-from calcidose.result import Finding
+from calcidose.results import Finding
 
 CAT = get_catalog()
 

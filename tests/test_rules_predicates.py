@@ -19,11 +19,12 @@ import attrs
 import pytest
 import strategies as S
 
-from calcidose import measures, rules
+from calcidose import measures
+from calcidose.catalog.model import Catalog, Drug, Rule, RuleAdjustment, Source, TQuantity
+from calcidose.engine import rules
 from calcidose.errors import MeasureError
-from calcidose.model import Catalog, Drug, Rule, RuleAdjustment, Source, TQuantity
 from calcidose.patient import Patient
-from calcidose.result import Finding, Step
+from calcidose.results import Finding, Step
 
 LABEL, PAPER, REVIEW = ("ref-label",), ("ref-paper",), ("ref-review",)
 #: The reference catalog's names (tests/strategies.py, _vocabulary).

@@ -11,7 +11,7 @@ import calcidose
 ADULT = calcidose.Patient(weight="70 kg", age="54 years", sex="male")
 
 
-def _mix_up(drug: str, amount: str, freq: str) -> calcidose.result.Finding | None:
+def _mix_up(drug: str, amount: str, freq: str) -> calcidose.results.Finding | None:
     r = calcidose.check(drug, amount, freq, ADULT)
     found = [f for f in r.findings if f.code == "probable-unit-mix-up"]
     assert len(found) <= 1

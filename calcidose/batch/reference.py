@@ -27,8 +27,8 @@ from ..errors import CalcidoseError, InputError
 from .schema import AUDIT_SCHEMA, INVALID, ORDER_COLUMNS, conform
 
 if TYPE_CHECKING:
-    from ..model import Catalog
-    from ..orders import OrderCheck
+    from ..catalog.model import Catalog
+    from ..engine.orders import OrderCheck
 
 __all__ = ["audit_reference", "check_row", "row_amount", "row_patient"]
 
@@ -85,7 +85,7 @@ def _invalid(order_id: str | None, message: str) -> dict[str, Any]:
 
 
 def _check(row: dict[str, Any], catalog: Catalog) -> OrderCheck:
-    from ..orders import check
+    from ..engine.orders import check
 
     for column in ORDER_COLUMNS:
         if column.required and row.get(column.name) is None:

@@ -176,7 +176,7 @@ def _route(concept: object) -> str | None:
     text = concept.get("text")
     words = [text] if isinstance(text, str) else []
     words += [display for _s, _c, display in codings(concept) if display]
-    from ...orders import parse_route
+    from ...engine.orders import parse_route
 
     for word in words:
         try:

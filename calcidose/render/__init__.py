@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-from .model import Catalog
-from .result import DosePlan, Finding
-from .units import UCUM, format_quantity
+from ..catalog.model import Catalog
+from ..engine.dispense import units_text
+from ..results import DISCLAIMER, Administration, DosePlan, Finding
+from ..units import UCUM, format_quantity
 
 if TYPE_CHECKING:
-    from .orders import OrderCheck
+    from ..engine.orders import OrderCheck
 
 __all__ = [
     "DISCLAIMER",
@@ -28,10 +29,6 @@ __all__ = [
     "span_text",
     "to_json",
 ]
-
-DISCLAIMER: Final = (
-    "calcidose supports, and never replaces, the judgement of the prescriber and pharmacist."
-)
 
 _HEADLINE: Final = {
     "ok": "OK",
@@ -76,6 +73,32 @@ def span_text(low: float, high: float, code: str, ceiling: float | None = None) 
     ``2 g/day to 2 g/day``)."""
     a, b = amount_text(low, code, ceiling), amount_text(high, code, ceiling)
     return a if a == b else f"{a} to {b}"
+
+
+def dispense_text(a: Administration) -> str:
+    """What the practical amounts are given as: whole units of the product's strengths
+    (``1 x 60 mg to 1 x 90 mg immediate-release tablet``), or the measured volume of its
+    concentration (``20 mL of 100 mg/mL``); empty when the tables give neither."""
+    if a.units_low and a.units_high:
+        low = units_text(a.units_low, lambda s: amount_text(s, a.unit))
+        high = units_text(a.units_high, lambda s: amount_text(s, a.unit))
+        span = low if low == high else f"{low} to {high}"
+        return f"{span} {a.form}".rstrip()
+    if a.volume_low is not None and a.volume_high is not None:
+        text = span_text(a.volume_low, a.volume_high, "mL")
+        if a.concentration is not None:
+            text += f" of {format_quantity(a.concentration, 'mg/mL')}"
+        return text
+    return ""
+
+
+def practical_text(a: Administration) -> str:
+    """The practical amounts of one administration and what they are dispensed as."""
+    if a.rounded_low is None or a.rounded_high is None:
+        return ""
+    text = span_text(a.rounded_low, a.rounded_high, a.unit)
+    shown = dispense_text(a)
+    return f"{text} = {shown}" if shown else text
 
 
 def cited_sources(result: Any) -> list[str]:
@@ -168,9 +191,7 @@ def _dose_lines(plan: DosePlan) -> list[str]:
         form = f", {a.form}" if a.form else ""
         text = f"  {a.frequency_text}{form}: {span_text(a.low, a.high, a.unit)} each time"
         if a.rounded_low is not None and a.rounded_high is not None and a.step is not None:
-            text += f"; practical: {span_text(a.rounded_low, a.rounded_high, a.unit)}"
-            if a.volume_low is not None and a.volume_high is not None:
-                text += f" = {span_text(a.volume_low, a.volume_high, 'mL')}"
+            text += f"; practical: {practical_text(a)}"
             text += f" ({amount_text(a.step, a.unit)} steps)"
         lines.append(text)
     return lines

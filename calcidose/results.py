@@ -12,6 +12,7 @@ from typing import Any, Final, Literal
 import attrs
 
 __all__ = [
+    "DISCLAIMER",
     "DOSE_PLAN_SCHEMA",
     "EXIT_CODES",
     "SEVERITIES",
@@ -26,6 +27,12 @@ __all__ = [
     "quantity_dict",
     "status_of",
 ]
+
+#: The last line of every text view (render, options): the tool supports a clinician, never
+#: replaces one. Here, below the engine and render, so that both can print it.
+DISCLAIMER: Final = (
+    "calcidose supports, and never replaces, the judgement of the prescriber and pharmacist."
+)
 
 DOSE_PLAN_SCHEMA: Final = "calcidose/dose-plan/2"
 
@@ -195,6 +202,12 @@ class Administration:
     #: the rounded amounts as volumes (mL) of a solution measured by volume, else None
     volume_low: float | None = None
     volume_high: float | None = None
+    #: the rounded amounts as whole units of the product's strengths (``((count, strength in
+    #: unit), ...)``, fewest units), empty when the product is not given in whole units
+    units_low: tuple[tuple[int, float], ...] = ()
+    units_high: tuple[tuple[int, float], ...] = ()
+    #: the concentration (mg/mL) of a solution measured by volume, else None
+    concentration: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         rounded: dict[str, Any] | None = None
@@ -208,6 +221,20 @@ class Administration:
                 rounded["volume"] = {
                     "low": quantity_dict(self.volume_low, "mL"),
                     "high": quantity_dict(self.volume_high, "mL"),
+                }
+                if self.concentration is not None:
+                    rounded["concentration"] = quantity_dict(self.concentration, "mg/mL")
+            if self.units_low and self.units_high:
+                rounded["dispense"] = {
+                    "form": self.form,
+                    "low": [
+                        {"count": n, "strength": quantity_dict(s, self.unit)}
+                        for n, s in self.units_low
+                    ],
+                    "high": [
+                        {"count": n, "strength": quantity_dict(s, self.unit)}
+                        for n, s in self.units_high
+                    ],
                 }
         return {
             "frequency": self.frequency,

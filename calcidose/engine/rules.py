@@ -19,8 +19,9 @@ reduction still applies.
 
 Renal predicates (``crcl_below``, ``crcl_at_least``, ``egfr_below``, the ``renal = { ... }``
 band, and ``condition`` on a renal condition such as ``renal-impairment`` or ``hemodialysis``)
-all read one notion of renal function, derived once per patient by :mod:`calcidose.renal` from
-every input (CrCl given, Cockcroft-Gault, eGFR, the conditions); its steps go to the trace.
+all read one notion of renal function, derived once per patient by
+:mod:`calcidose.engine.renal` from every input (CrCl given, Cockcroft-Gault, eGFR, the
+conditions); its steps go to the trace.
 
 Order predicates (``order_per_day_at_most``, ``order_per_day_above``) read the written order
 (:class:`OrderFacts`); rules that use them are evaluated only when an order is checked, and their
@@ -35,19 +36,18 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import attrs
 
-from . import renal, safeio, units
-from .model import Catalog, Drug, Regimen, Rule
-from .patient import Patient
+from .. import safeio, units
+from ..catalog.model import Catalog, Drug, Regimen, Rule
+from ..catalog.vocabulary import display, lookup, suggest
+from ..patient import Patient
+from ..results import Finding, Step
+from . import renal
+from .limits import Limit
 from .renal import RenalFunction
-from .result import Finding, Step
-from .vocabulary import display, lookup, suggest
-
-if TYPE_CHECKING:
-    from .dosing import Limit
 
 __all__ = [
     "ORDER_LEAVES",
@@ -267,7 +267,7 @@ class Context:
         return renal.crcl_of(self.patient)[3]
 
     def renal(self) -> RenalFunction:
-        """The patient's renal function (:mod:`calcidose.renal`), derived once."""
+        """The patient's renal function (:mod:`calcidose.engine.renal`), derived once."""
         self.renal_read = True
         return self.view.renal()
 
@@ -609,8 +609,6 @@ class _Limits:
     __slots__ = ("conflicts", "limits", "steps", "text")
 
     def __init__(self, rule: Rule, drug_name: str, weight: float | None) -> None:
-        from .dosing import Limit
-
         limits: list[Limit] = []
         conflicts: list[Finding] = []
         steps: list[Step] = []

@@ -3,7 +3,8 @@
 :func:`check` reads the order (an amount with its unit, a frequency as people write it), picks
 the regimen that fits its route, frequency and the patient, never by the ordered amount (the
 choice is in the trace), asks
-the dose engine (:func:`calcidose.dosing.dose`) for the patient's expected range and findings,
+the dose engine (:func:`calcidose.engine.dosing.dose`) for the patient's expected range and
+findings,
 compares the order per administration, per day, per week or per course (in the regimen's own
 basis: a weekly regimen is never turned into a daily one) with that range and with every
 maximum (label, policy, calcinosis reports, and the limits interaction rules impose), and gives
@@ -37,13 +38,13 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from . import units
-from .catalog import get_catalog, resolve_drug
-from .errors import OrderError, PatientError, UnitError
-from .frequency import Frequency, by_id, parse_frequency
-from .model import ROUTES, Catalog, Drug, Regimen
-from .patient import Patient
-from .result import (
+from .. import units
+from ..catalog import get_catalog, resolve_drug
+from ..catalog.model import ROUTES, Catalog, Drug, Regimen
+from ..errors import OrderError, PatientError, UnitError
+from ..frequency import Frequency, by_id, parse_frequency
+from ..patient import Patient
+from ..results import (
     SEVERITY_RANK,
     STATUSES,
     DosePlan,
@@ -54,6 +55,9 @@ from .result import (
     quantity_dict,
     status_of,
 )
+from .dosing import _compiled, cap_limits, dose, require_regimen
+from .limits import Limit
+from .rules import OrderFacts, evaluate
 
 __all__ = [
     "AMOUNT_ORDER",
@@ -132,7 +136,7 @@ VERDICT_STATUS: Final[dict[str, Status]] = {
 
 def order_status(verdict: str, findings: tuple[Finding, ...] | list[Finding]) -> Status:
     """The overall status of an order: the worst of its findings' statuses and of the status
-    its verdict implies (:data:`calcidose.result.STATUSES` order)."""
+    its verdict implies (:data:`calcidose.results.STATUSES` order)."""
     found = status_of(tuple(findings))
     floor = VERDICT_STATUS[verdict]
     return found if STATUSES.index(found) <= STATUSES.index(floor) else floor
@@ -443,8 +447,6 @@ def _choose(
     steps: list[Step] = []
     age = patient.age_years
     if regimen_id is not None:
-        from .dosing import require_regimen
-
         chosen = require_regimen(drug, regimen_id)
         if route is not None and chosen.route != route:
             raise OrderError(
@@ -622,9 +624,6 @@ def check(
     and :class:`~calcidose.errors.UnknownDrugError` / ``UnknownRegimenError`` for names the
     catalog does not hold. Everything else is in the verdict and the findings.
     """
-    from .dosing import dose
-    from .rules import OrderFacts, evaluate
-
     if not isinstance(patient, Patient):
         raise PatientError(f"patient must be a calcidose.Patient, not {type(patient).__name__}")
     cat = catalog if catalog is not None else get_catalog()
@@ -760,8 +759,6 @@ def _for_the_order(
     (an amount no product gives), every product of the ordered frequency is kept, so the
     practical amounts stay in view.
     """
-    from .dosing import _compiled
-
     splits, _ = _compiled(regimen)
     mg = order.converted_mg
 
@@ -952,8 +949,6 @@ class _Comparison:
         r = self.regimen
         if r is None:
             return
-        from .dosing import Limit, cap_limits
-
         # the regimen's caps and the drug's (which bound every regimen), per-kg ones scaled by
         # the weight (without it they are a missing-weight finding of the plan)
         limits: list[Limit] = cap_limits(self.drug, r, self.weight_kg)[0]
