@@ -23,7 +23,7 @@ import pytest
 import calcidose
 from calcidose.catalog import get_catalog
 from calcidose.patient import Patient
-from calcidose.result import exit_code
+from calcidose.results import exit_code
 
 CAT = get_catalog()
 LACTATION_DRUGS = ("diltiazem", "minocycline", "colchicine")
