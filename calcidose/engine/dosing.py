@@ -29,7 +29,7 @@ from .. import frequency as freq_mod
 from .. import units
 from ..catalog import get_catalog, resolve_drug
 from ..catalog.model import Cap, Catalog, Drug, Product, Regimen
-from ..errors import UnknownRegimenError
+from ..errors import InputTypeError, PatientTypeError, UnknownRegimenError
 from ..patient import Patient
 from ..results import (
     SEVERITY_RANK,
@@ -628,8 +628,20 @@ def dose(
     :class:`~calcidose.errors.UnknownRegimenError` for names the catalog does not hold; every
     other problem (missing data, contraindications, not dosable) is in the plan's status and
     findings.
+
+    Units: the patient's quantities carry theirs (:class:`~calcidose.patient.Patient`); every
+    amount of the plan is a magnitude beside its UCUM code (``plan.dose.low`` and ``high`` in
+    ``plan.dose.unit``, e.g. ``mg/d`` for a per-day range; each administration in its own
+    ``unit``), and ``to_dict()`` writes each quantity as ``{"value": ..., "unit": ...}``.
     """
 
+    if not isinstance(patient, Patient):
+        raise PatientTypeError(
+            f"patient must be a calcidose.Patient (Patient(...) or Patient.from_dict(...)), "
+            f"not {type(patient).__name__}"
+        )
+    if regimen is not None and not isinstance(regimen, str):
+        raise InputTypeError(f"regimen must be a regimen id (text), not {type(regimen).__name__}")
     cat = catalog if catalog is not None else get_catalog()
     entry = resolve_drug(cat, drug)
     chosen, findings, steps = select_regimen(entry, patient, regimen)

@@ -41,7 +41,7 @@ import attrs
 from .. import units
 from ..catalog import get_catalog, resolve_drug
 from ..catalog.model import ROUTES, Catalog, Drug, Regimen
-from ..errors import OrderError, PatientError, UnitError
+from ..errors import OrderError, PatientTypeError, UnitError
 from ..frequency import Frequency, by_id, parse_frequency
 from ..patient import Patient
 from ..results import (
@@ -55,6 +55,7 @@ from ..results import (
     quantity_dict,
     status_of,
 )
+from ..safeio import shown as _shown
 from .dosing import _compiled, cap_limits, dose, require_regimen
 from .limits import Limit
 from .rules import OrderFacts, evaluate
@@ -351,7 +352,7 @@ def _given_code(value: object) -> str:
         match = re.fullmatch(r"\s*[0-9.]+\s*(\S+)\s*", value)
         found = _AMOUNT_SPELLINGS.get(match.group(1)) if match is not None else None
     else:
-        found = _PINT_SPELLINGS.get(str(getattr(value, "units", "")))
+        found = _PINT_SPELLINGS.get(units.pint_unit_name(value))
     if found is None:
         raise OrderError(f"amount {value!r}: the unit it was written in is not recognised")
     return found
@@ -577,6 +578,22 @@ class _Order:
         per_week = self.freq.count * 7.0 / self.freq.period_days
         return self.converted_mg * max(1, math.ceil(per_week - _EPS))
 
+    def require_finite(self, given: object) -> None:
+        """Refuse an order whose totals overflow a float (1e305 g qid is infinite mg per day):
+        an infinite total would be compared, displayed and written as if it were a dose."""
+        totals = (
+            self.converted_mg,
+            self.per_day(),
+            self.dosing_day(),
+            self.week_average(),
+            self.busiest_week(),
+        )
+        if any(total is not None and not math.isfinite(total) for total in totals):
+            raise OrderError(
+                f"amount {_shown(given)} {self.freq.text}: the total is too large to be a real "
+                "quantity (it overflows); check the amount and its unit"
+            )
+
 
 def _amount_code(code: str) -> str:
     return code if code in ("g", "mg", "ug") else "mg"
@@ -625,7 +642,7 @@ def check(
     catalog does not hold. Everything else is in the verdict and the findings.
     """
     if not isinstance(patient, Patient):
-        raise PatientError(f"patient must be a calcidose.Patient, not {type(patient).__name__}")
+        raise PatientTypeError(f"patient must be a calcidose.Patient, not {type(patient).__name__}")
     cat = catalog if catalog is not None else get_catalog()
     entry = resolve_drug(cat, drug)
     value, kind, code = _parse_amount(amount)
@@ -634,6 +651,7 @@ def check(
     freq = parse_frequency(frequency)
     route_id = parse_route(route)
     order = _Order(value, kind, freq)
+    order.require_finite(amount)  # before anything divides or rounds its totals
     steps: list[Step] = [
         Step(
             "order",
@@ -659,6 +677,7 @@ def check(
         steps.extend(volume_steps)
         findings.extend(volume_findings)
 
+    order.require_finite(amount)
     facts = OrderFacts(order.converted_mg, order.per_day(), order.week_average())
     outcome = evaluate(cat, entry, chosen, patient, facts)
     if chosen is None:
