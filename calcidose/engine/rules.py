@@ -241,8 +241,9 @@ class Context:
         self.missing: set[str] = set()
         self.matched: list[str] = []
         self.renal_read = False
-        #: a pregnancy or lactation leaf was decided by the childbearing-potential window
-        self.window_used = False
+        #: the pregnancy and lactation leaves ("pregnant", "lactating") the childbearing-potential
+        #: window decided
+        self.window_used: set[str] = set()
 
     def taking(self) -> frozenset[str]:
         """Catalog drug or substance ids the patient takes (exact names, synonyms resolved)."""
@@ -445,7 +446,7 @@ def _reproductive_leaf(key: str) -> Predicate:
         if state is None:
             ctx.missing.add(missing)
         elif by_window:
-            ctx.window_used = True
+            ctx.window_used.add(key)
         return state
 
     return leaf
@@ -901,7 +902,7 @@ def evaluate(
         outcome.steps[0:0] = state.steps
         findings.extend(state.findings)
     if ctx.window_used:
-        outcome.steps.append(_window_step(catalog, patient))
+        outcome.steps.append(_window_step(catalog, patient, ctx.window_used))
     if patient.medications:
         step = _medications_step(view)
         if step is not None:
@@ -923,18 +924,22 @@ def _medications_step(view: _View) -> Step | None:
     return Step("medications", "read as: " + "; ".join(parts))
 
 
-def _window_step(catalog: Catalog, patient: Patient) -> Step:
+def _window_step(catalog: Catalog, patient: Patient, keys: set[str]) -> Step:
     """The trace of a pregnancy or lactation question not asked: the patient is outside the
-    childbearing-potential window (nothing is skipped silently)."""
+    childbearing-potential window (nothing is skipped silently). It names only what the window
+    decided: a stated pregnancy is not "not asked"."""
     window = catalog.meta.childbearing_potential
     assert window is not None and patient.age_years is not None  # only set by the window
     low, high = window.min_age, window.max_age
     who = "female patient" if patient.sex == "female" else "patient (sex not given)"
+    what = " and ".join(
+        word for key, word in (("pregnant", "pregnancy"), ("lactating", "lactation")) if key in keys
+    )
     return Step(
-        "pregnancy and lactation not asked",
+        f"{what} not asked",
         f"{who} aged {{age}}, outside the childbearing-potential window {{from}} to under "
-        "{below} (tables/meta.toml, a product decision): pregnancy and lactation, not stated, "
-        "are taken as no",
+        f"{{below}} (tables/meta.toml, a product decision): {what}, not stated, "
+        f"{'are' if ' and ' in what else 'is'} taken as no",
         (
             ("age", patient.age_years, "a"),
             ("from", low.value, low.unit),
