@@ -862,6 +862,7 @@ def test_json_of_a_checked_order() -> None:
             "per_day": {"value": 150, "unit": "mg/d"},
             "per_week": None,
             "per_course": None,
+            "dispense": [],  # the regimen lists no product
         },
         "expected": {
             "basis": "per-day",
@@ -901,6 +902,7 @@ def test_json_of_an_order_that_cannot_be_compared() -> None:
         "per_day": None,
         "per_week": None,
         "per_course": None,
+        "dispense": [],  # no product
     }
     assert d["order"]["route"] is None
     assert d["order"]["text"] == "150 mg every 2 weeks"
