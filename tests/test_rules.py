@@ -154,6 +154,15 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
     ),
     "diltiazem-digoxin": ("diltiazem", None, "major", C(medications=["digoxin"]), C()),
     "diltiazem-colchicine": ("diltiazem", None, "major", C(medications=["colchicine"]), C()),
+    # UK SmPC 4.5: a strong CYP3A4 inhibitor raises diltiazem levels (< 2-fold): monitoring;
+    # erythromycin is a moderate inhibitor (FDA table), not strong: no finding
+    "diltiazem-strong-cyp3a4-inhibitor": (
+        "diltiazem",
+        None,
+        "moderate",
+        C(medications=["clarithromycin"]),
+        C(medications=["erythromycin"]),
+    ),
     # --- minocycline (age < 8 [S, 8 by default P], pregnancy [S], retinoids [S])
     "minocycline-age-under-8": (
         "minocycline",
