@@ -98,11 +98,13 @@ def _clean(value: float) -> float | int:
 
 
 def _fill(template: str, terms: tuple[tuple[str, float, str], ...]) -> str:
-    from .units import format_quantity
+    """The template with its terms written as the views write amounts: in the dispensing unit
+    (from 1,000 mg on in grams, to the milligram), measures to their precision."""
+    from .units import format_amount
 
     if not terms:
         return template
-    return template.format(**{n: format_quantity(v, u, places=_PLACES.get(u)) for n, v, u in terms})
+    return template.format(**{n: format_amount(v, u, places=_PLACES.get(u)) for n, v, u in terms})
 
 
 @attrs.frozen(slots=True)

@@ -41,6 +41,7 @@ __all__ = [
     "UCUM",
     "Kind",
     "UcumUnit",
+    "format_amount",
     "format_number",
     "format_quantity",
     "get_registry",
@@ -392,6 +393,25 @@ def format_quantity(
     """``value`` (in the unit ``code``) as ISMP text, e.g. ``format_quantity(0.5, "mg/d")`` is
     ``"0.5 mg/day"`` and ``format_quantity(12500, "mg")`` is ``"12,500 mg"``."""
     return f"{format_number(value, ceiling, places)} {ucum_display(code)}"
+
+
+def format_amount(
+    value: float | Decimal,
+    code: str,
+    ceiling: float | Decimal | None = None,
+    places: int | None = None,
+) -> str:
+    """An amount in the unit it is dispensed in: from 1,000 mg on in grams (``2 g``, not
+    ``2,000 mg``; ``12.5 g/day``), written to the milligram (three decimals of a gram), so no
+    precision is lost; below that, and for every other unit, as :func:`format_quantity` writes
+    it. ``ceiling`` (a cap in ``code``) is never passed. Every view (text, trace, findings)
+    writes amounts this way; JSON keeps the exact value in ``code``."""
+    numerator, slash, rest = code.partition("/")
+    grams = "g" + slash + rest
+    if numerator == "mg" and abs(float(value)) >= 1000 and grams in UCUM:
+        cap = ceiling / 1000 if ceiling is not None else None
+        return format_quantity(value / 1000, grams, cap, places=3)
+    return format_quantity(value, code, ceiling, places)
 
 
 # --- pint, lazily ------------------------------------------------------------------------------

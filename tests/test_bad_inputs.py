@@ -378,8 +378,12 @@ def test_unknown_drug(name: str, capsys: pytest.CaptureFixture[str], ref_catalog
 
 
 def test_unknown_regimen(capsys: pytest.CaptureFixture[str], ref_catalog: None) -> None:
-    with pytest.raises(errors.UnknownRegimenError):
-        calcidose.dose("refdrug", Patient(weight="70 kg"), "ORAL", catalog=REF)
+    # refdrug has one regimen, "oral": ids are lowercase slugs, so "ORAL" names it (issue 11
+    # §5, ids ignore case); "rectal" and "or al" name nothing
+    assert calcidose.dose("refdrug", Patient(weight="70 kg"), "ORAL", catalog=REF).regimen == "oral"
+    for name in ("rectal", "or al"):
+        with pytest.raises(errors.UnknownRegimenError):
+            calcidose.dose("refdrug", Patient(weight="70 kg"), name, catalog=REF)
     assert_one_line_error(*run_cli(capsys, ["dose", "refdrug", "--regimen", "iv"]))
 
 

@@ -401,6 +401,15 @@ def test_json_shape() -> None:
         "per_day": {"value": 70, "unit": "mg/d"},
         "per_week": {"value": 490, "unit": "mg/wk"},
         "per_course": None,
+        # alendronate.toml: the weekly tablet is 70 mg (US label): 70 mg = one tablet
+        "dispense": [
+            {
+                "form": "tablet",
+                "given": True,
+                "strengths": [{"value": 70, "unit": "mg"}],
+                "units": [{"count": 1, "strength": {"value": 70, "unit": "mg"}}],
+            }
+        ],
     }
     assert d["expected"] == {
         "basis": "per-week",

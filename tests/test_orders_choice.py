@@ -508,8 +508,9 @@ def test_volume_of_sodium_thiosulfate_is_converted_with_the_label_concentration(
         (("volume", 50, "mL"), ("concentration", 250, "mg/mL"), ("amount", 12500, "mg")),
         sources=("sodium-thiosulfate-label-us",),
     )
+    # shown in grams from 1,000 mg on, as every view writes amounts: 12,500 mg = 12.5 g
     assert step.text() == (
-        "50 mL x 250 mg/mL (injection 25% (12.5 g in a 50 mL single-dose vial)) = 12,500 mg"
+        "50 mL x 250 mg/mL (injection 25% (12.5 g in a 50 mL single-dose vial)) = 12.5 g"
     )
     assert r.per_administration == (12.5, "g")
     # three times weekly: 12.5 g x 3 = 37.5 g in a week
@@ -864,6 +865,7 @@ def test_json_of_a_checked_order() -> None:
             "per_day": {"value": 150, "unit": "mg/d"},
             "per_week": None,
             "per_course": None,
+            "dispense": [],  # the regimen lists no product
         },
         "expected": {
             "basis": "per-day",
@@ -903,6 +905,7 @@ def test_json_of_an_order_that_cannot_be_compared() -> None:
         "per_day": None,
         "per_week": None,
         "per_course": None,
+        "dispense": [],  # no product
     }
     assert d["order"]["route"] is None
     assert d["order"]["text"] == "150 mg every 2 weeks"

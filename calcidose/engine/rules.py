@@ -618,7 +618,7 @@ def rule_uses_order(rule: Rule) -> bool:
 
 
 def _q(value: float, code: str) -> str:
-    return units.format_quantity(value, code)
+    return units.format_amount(value, code)
 
 
 #: Weight-scaled limit units -> the unit of the limit once multiplied by the body weight.
