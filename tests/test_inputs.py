@@ -215,6 +215,42 @@ def test_a_closed_pipe_keeps_the_verdicts_exit_code(argv: list[str], code: int) 
     assert b"Traceback" not in err and b"BrokenPipe" not in err
 
 
+# (argv, the verdict's exit code by the README's table, derived by hand)
+_VERDICTS = [
+    # diltiazem 900 mg tid = 2,700 mg/day, far above 4 mg/kg/day x 70 kg = 280 mg/day: 1
+    (["check", "diltiazem", "900mg", "tid", "--weight", "70kg", *ADULT], 1),
+    # second/third-degree AV block without a pacemaker contraindicates diltiazem: 1
+    (
+        ["dose", "diltiazem", "--weight", "60kg", *ADULT, "--condition", "av-block-2nd-3rd-degree"],
+        1,
+    ),
+    # no weight: a per-kg range cannot be computed: 3
+    (["dose", "diltiazem", "--age", "54y"], 3),
+    # bad input: 2
+    (["dose", "diltiazem", "--weight", "7kgg"], 2),
+]
+
+
+@pytest.mark.parametrize(("argv", "code"), _VERDICTS)
+@pytest.mark.parametrize("redirect", [">&-", ">/dev/full"])
+def test_a_closed_or_failing_stdout_keeps_the_exit_code(
+    argv: list[str], code: int, redirect: str
+) -> None:
+    """``>&-`` leaves Python without a sys.stdout; ``/dev/full`` fails every write with ENOSPC.
+    Either way the exit code is the verdict's, with one warning line and no traceback."""
+    if redirect == ">/dev/full" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    script = " ".join(f"'{a}'" for a in _cli(*argv))
+    done = subprocess.run(
+        ["bash", "-c", f"{script} {redirect}"], capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == code, done.stderr
+    assert b"Traceback" not in done.stderr
+    if code != 2:  # a refused input writes nothing to stdout, so nothing was lost
+        assert b"calcidose: warning: standard output" in done.stderr
+        assert b"the exit code is unchanged" in done.stderr
+
+
 def test_head_c1_through_a_shell_pipe_keeps_the_exit_code() -> None:
     script = " ".join(
         f"'{a}'" for a in _cli("check", "diltiazem", "900mg", "tid", "--weight", "70kg", *ADULT)

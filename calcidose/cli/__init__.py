@@ -647,12 +647,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 class _Output:
     """Standard output for the length of one command: text goes through unchanged, except
     that lone surrogates and terminal control characters are escaped (safeio.escape_text), and
-    a reader that has gone (``| head -c1``, ``| grep -q``) only stops the output: the exit
-    code stays the verdict's, where Python would exit 0 or 120 with a traceback."""
+    an output that cannot be written only stops the output: the exit code stays the verdict's,
+    where Python would exit 0 or 120 with a traceback. That covers a reader that has gone
+    (``| head -c1``, ``| grep -q``: EPIPE, silently), a closed descriptor (``>&-``: Python has
+    no sys.stdout at all) and a failing device (``>/dev/full``, EIO); the last two say so once
+    on stderr, since nobody asked for the output to be lost."""
 
     def __init__(self, stream: Any) -> None:
         self.stream = stream
-        self.closed_reader = False
+        self.closed_reader = stream is None
+        self.lost: str | None = "standard output is closed" if stream is None else None
 
     def write(self, text: str) -> int:
         from ..safeio import escape_text
@@ -662,6 +666,8 @@ class _Output:
                 self.stream.write(escape_text(text))
             except BrokenPipeError:
                 self._reader_gone()
+            except (OSError, ValueError) as exc:
+                self._reader_gone(exc)
         return len(text)
 
     def flush(self) -> None:
@@ -670,9 +676,14 @@ class _Output:
                 self.stream.flush()
             except BrokenPipeError:
                 self._reader_gone()
+            except (OSError, ValueError) as exc:
+                self._reader_gone(exc)
 
-    def _reader_gone(self) -> None:
+    def _reader_gone(self, error: BaseException | None = None) -> None:
         self.closed_reader = True
+        if error is not None:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            self.lost = f"standard output could not be written ({reason})"
         # what is still buffered goes nowhere, also at interpreter exit
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -697,6 +708,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         out.flush()
         sys.stdout = real
+        if out.lost is not None:
+            _warn_lost(out.lost)
+
+
+def _warn_lost(why: str) -> None:
+    """One line on stderr when the output was lost (not for a reader that left on purpose)."""
+    try:
+        print(f"calcidose: warning: {why}; the exit code is unchanged", file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is gone too: the exit code is all that is left
 
 
 def _run(argv: Sequence[str] | None) -> int:
