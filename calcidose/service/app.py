@@ -21,6 +21,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
+from ..errors import CalcidoseError
+from ..safeio import loads_strict
 from .auth import AuthError, Verifier
 from .cards import cards_for
 from .hooks import SERVICES, BadRequest, discovery, parse_request, run_hook
@@ -128,9 +130,9 @@ def create_app(settings: Settings) -> FastAPI:
         if body is None:
             return _error(413, f"the feedback is larger than {MAX_BODY_BYTES:,} bytes")
         try:
-            data = json.loads(body)
-        except ValueError:
-            return _error(400, "the feedback body is not JSON")
+            data = loads_strict(body, "the feedback body")  # duplicate keys refused too
+        except CalcidoseError as exc:
+            return _error(400, str(exc))
         items = data.get("feedback") if isinstance(data, dict) else None
         if not isinstance(items, list):
             return _error(400, "feedback must be an object with a 'feedback' list")

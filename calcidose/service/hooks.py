@@ -9,7 +9,6 @@ resource, an unmapped code) is answered with cards.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ import attrs
 from ..catalog import get_catalog
 from ..errors import CalcidoseError
 from ..io.fhir import FhirRecord, OrderResult, check_record, read_resources
+from ..safeio import DuplicateKeyError, loads_strict
 from .settings import Settings
 
 __all__ = ["PREFETCH", "SERVICES", "BadRequest", "Outcome", "discovery", "run_hook"]
@@ -86,8 +86,11 @@ def discovery() -> dict[str, Any]:
 def parse_request(service_id: str, body: bytes) -> dict[str, Any]:
     """The request as JSON, checked to be a call of ``service_id`` (or BadRequest)."""
     try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
+        # duplicate keys (a second "code" or "entry" deciding silently), NaN and 1e400 refused
+        data = loads_strict(body, "the request body")
+    except DuplicateKeyError as exc:
+        raise BadRequest(str(exc)) from None
+    except CalcidoseError:
         raise BadRequest("the request body is not JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object")

@@ -171,6 +171,12 @@ def test_missing_prefetch_is_fetched_from_the_fhir_server(open_server: Any, serv
     [
         (b"not json", "not JSON"),
         (b"[1, 2]", "JSON object"),
+        # issue 12 §1: a second value for one key is refused, naming the key, never last-wins
+        (
+            b'{"hook": "order-sign", "hookInstance": "x", "hookInstance": "y", "context": {}}',
+            "'hookInstance' twice",
+        ),
+        (b'{"hook": "order-sign", "hookInstance": "x", "context": {"n": NaN}}', "not JSON"),
         (json.dumps({"hook": "order-sign", "hookInstance": "x"}).encode(), "context"),
         (
             json.dumps(
@@ -233,6 +239,13 @@ def test_feedback_is_logged(open_server: Any, caplog: pytest.LogCaptureFixture) 
     assert any("overridden" in rec.getMessage() for rec in caplog.records)
     bad = post(open_server, SIGN + "/feedback", {"nope": 1})
     assert bad.status_code == 400
+    twice = httpx.post(
+        open_server.url + SIGN + "/feedback",
+        content=b'{"feedback": [], "feedback": []}',
+        timeout=10,
+        headers={"Content-Type": "application/json"},
+    )
+    assert twice.status_code == 400 and "'feedback' twice" in twice.json()["error"]
 
 
 def test_cors_header_only_for_allowed_origin(serve: Any) -> None:
