@@ -8,6 +8,7 @@ each as ``{"value": number, "unit": "UCUM"}``. Text for people is made by
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 import attrs
@@ -311,6 +312,9 @@ class DosePlan:
     evidence: str | None
     range_origin: str | None
     tables_version: str
+    #: the tables used (:meth:`calcidose.catalog.model.Catalog.provenance`): shipped edition
+    #: and each overlay's name, version and content hash
+    tables: Mapping[str, Any] = attrs.field(factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -335,4 +339,5 @@ class DosePlan:
             "trace": [s.to_dict() for s in self.trace],
             "sources": list(self.sources),
             "tables_version": self.tables_version,
+            "tables": dict(self.tables),
         }

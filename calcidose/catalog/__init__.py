@@ -14,6 +14,7 @@ ranges, caps, references, plausibility).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,7 @@ from .model import (
     Condition,
     Drug,
     Meta,
+    Overlay,
     Source,
     Substance,
     SubstanceClass,
@@ -569,6 +571,25 @@ def _combine(
         drugs=drugs,
         aliases=aliases,
         origin=tuple(layer.name for layer in layers),
+        edition=str((layers[0].meta or {}).get("tables_version", "")),
+        overlays=tuple(_overlay_of(layer) for layer in layers if not layer.shipped),
+    )
+
+
+def _overlay_of(layer: _Layer) -> Overlay:
+    """An overlay's provenance: name, its meta.toml's tables_version, content hash."""
+    digest = hashlib.sha256()
+    for relative in sorted(layer.files):
+        content = layer.files[relative]
+        # path, NUL, length, bytes: no two different sets of files hash alike by concatenation
+        digest.update(relative.encode("utf-8") + b"\0" + str(len(content)).encode() + b"\0")
+        digest.update(content)
+    version = (layer.meta or {}).get("tables_version")
+    return Overlay(
+        name=Path(layer.name).name or layer.name,
+        path=layer.name,
+        version=version if isinstance(version, str) else None,
+        sha256=digest.hexdigest(),
     )
 
 

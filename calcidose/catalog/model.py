@@ -340,6 +340,22 @@ class Drug:
 
 
 @attrs.frozen
+class Overlay:
+    """One institution overlay an answer was computed with (issue 12 §3): its directory name,
+    the ``tables_version`` its meta.toml sets (None when it sets none) and the SHA-256 of every
+    file it holds (relative path and bytes, in path order), so two copies of one overlay are
+    told apart from an edited one."""
+
+    name: str
+    path: str
+    version: str | None
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+
+
+@attrs.frozen
 class Catalog:
     """Everything the tables hold, loaded and validated as a whole."""
 
@@ -351,8 +367,20 @@ class Catalog:
     drugs: Mapping[str, Drug]
     aliases: Mapping[str, str]
     origin: tuple[str, ...] = ()
+    #: the ``tables_version`` of the shipped tables (an overlay's meta.toml may set its own)
+    edition: str = ""
+    #: the overlays applied over the shipped tables, in order
+    overlays: tuple[Overlay, ...] = ()
 
     @property
     def tables_version(self) -> str:
         """The version string every result carries."""
         return self.meta.tables_version
+
+    def provenance(self) -> dict[str, Any]:
+        """The tables an answer used, as every result's JSON names them (``tables``): the
+        shipped edition and each overlay's name, version and content hash."""
+        return {
+            "edition": self.edition or self.meta.tables_version,
+            "overlays": [o.to_dict() for o in self.overlays],
+        }

@@ -693,6 +693,7 @@ def dose(
         evidence=chosen.evidence if chosen is not None else None,
         range_origin=chosen.range_origin if chosen is not None else None,
         tables_version=cat.tables_version,
+        tables=cat.provenance(),
     )
 
 

@@ -21,6 +21,7 @@ no dose is given, or the caution.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 import attrs
@@ -103,6 +104,9 @@ class OptionsReport:
     calcinosis_type: str | None
     options: tuple[Option, ...]
     tables_version: str
+    #: the tables used (:meth:`calcidose.catalog.model.Catalog.provenance`): shipped edition
+    #: and each overlay's name, version and content hash
+    tables: Mapping[str, Any] = attrs.field(factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object (schema ``calcidose/options/1``)."""
@@ -111,6 +115,7 @@ class OptionsReport:
             "calcinosis_type": self.calcinosis_type,
             "options": [o.to_dict() for o in self.options],
             "tables_version": self.tables_version,
+            "tables": dict(self.tables),
         }
 
 
@@ -222,4 +227,6 @@ def options(
             o.name,
         )
     )
-    return OptionsReport(calcinosis_type, tuple(entries), cat.tables_version)
+    return OptionsReport(
+        calcinosis_type, tuple(entries), cat.tables_version, tables=cat.provenance()
+    )

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any, Final, Literal
 
 import attrs
@@ -304,6 +305,9 @@ class OrderCheck:
     tables_version: str
     #: what the ordered amount is given as, per product of the regimen (:class:`Dispensed`)
     dispensed: tuple[Dispensed, ...] = ()
+    #: the tables used (:meth:`calcidose.catalog.model.Catalog.provenance`): shipped edition
+    #: and each overlay's name, version and content hash
+    tables: Mapping[str, Any] = attrs.field(factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -362,6 +366,7 @@ class OrderCheck:
             "trace": [s.to_dict() for s in self.trace],
             "sources": list(self.sources),
             "tables_version": self.tables_version,
+            "tables": dict(self.tables),
         }
 
 
@@ -802,6 +807,7 @@ def check(
         range_origin=chosen.range_origin if chosen is not None else None,
         high_alert=entry.high_alert,
         tables_version=cat.tables_version,
+        tables=cat.provenance(),
         dispensed=_dispensed(order, chosen, out_code) if kind != "volume" else (),
     )
 

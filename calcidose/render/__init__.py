@@ -9,6 +9,7 @@ calculation step by step, then the sources. Numbers are written by
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ..catalog.model import Catalog
@@ -27,6 +28,7 @@ __all__ = [
     "order_text",
     "plan_text",
     "span_text",
+    "tables_words",
     "to_json",
 ]
 
@@ -163,8 +165,25 @@ def _tail(result: Any, blocking: list[Finding], catalog: Catalog | None) -> list
         lines.append(f"  {source_id}: {source.citation}" if source else f"  {source_id}")
     origin = (result.range_origin or "").replace("-", " ")
     evidence = f"evidence {result.evidence}, range from {origin}; " if result.evidence else ""
-    lines += ["", f"{evidence}tables {result.tables_version}", DISCLAIMER]
+    lines += ["", f"{evidence}{tables_words(result.tables_version, result.tables)}", DISCLAIMER]
     return lines
+
+
+def tables_words(version: str, tables: Mapping[str, Any] | None = None) -> str:
+    """The tables an answer used, for a reader (issue 12 §3): ``tables 2026.11.0`` for the
+    shipped tables alone; with overlays, ``tables site-1 (shipped 2026.11.0 + overlay site
+    version site-1 sha256 1a2b3c4d5e6f)``, each overlay named with the first 12 hex digits of
+    its content hash (the JSON's ``tables`` has all 64)."""
+    overlays = list((tables or {}).get("overlays") or [])
+    if not overlays:
+        return f"tables {version}"
+    parts = [f"shipped {(tables or {}).get('edition') or '?'}"]
+    for o in overlays:
+        named = f"overlay {o.get('name')}"
+        if o.get("version"):
+            named += f" version {o['version']}"
+        parts.append(f"{named} sha256 {str(o.get('sha256', ''))[:12]}")
+    return f"tables {version} ({' + '.join(parts)})"
 
 
 def finding_lines(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
@@ -234,7 +253,7 @@ def _brief_tail(result: Any, blocking: list[Finding]) -> list[str]:
     if lines:
         lines[:0] = ["", "Findings:"]
     more = "the calculation, sources and advice: without --brief"
-    return [*lines, f"tables {result.tables_version}; {more}"]
+    return [*lines, f"{tables_words(result.tables_version, result.tables)}; {more}"]
 
 
 _VERDICT_HEADLINE: Final = {

@@ -8,7 +8,7 @@ from typing import Final
 
 from ..engine.options import OptionsReport
 from ..results import DISCLAIMER
-from . import practical_text, span_text
+from . import practical_text, span_text, tables_words
 
 __all__ = ["options_text"]
 
@@ -54,5 +54,5 @@ def options_text(report: OptionsReport) -> str:
         lines.append(f"      why: {o.reason}")
         for note in extra:
             lines.append(f"      note: {note}")
-    lines += ["", f"tables {report.tables_version}", DISCLAIMER]
+    lines += ["", tables_words(report.tables_version, report.tables), DISCLAIMER]
     return "\n".join(lines)

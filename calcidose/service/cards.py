@@ -24,7 +24,7 @@ from ..catalog.model import Catalog
 from ..engine.dosing import dose
 from ..errors import CalcidoseError
 from ..io.fhir import OrderResult, check_record, issue_code
-from ..render import amount_text, dispense_text
+from ..render import amount_text, dispense_text, tables_words
 from ..results import Finding
 from .hooks import Outcome
 
@@ -56,8 +56,9 @@ def _summary(text: str) -> str:
 
 
 def _source(catalog: Catalog, base_url: str) -> dict[str, Any]:
+    tables = tables_words(catalog.tables_version, catalog.provenance())
     return {
-        "label": f"calcidose {__version__} (tables {catalog.tables_version})",
+        "label": f"calcidose {__version__} ({tables})",
         "url": f"{base_url}/cds-services/docs",
     }
 
