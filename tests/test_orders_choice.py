@@ -889,6 +889,8 @@ def test_json_of_a_checked_order() -> None:
         "high_alert": False,
         "sources": ["ref-label", "ref-paper"],
         "tables_version": "ref-1",
+        # the reference tables' meta.toml says ref-1; no overlay is applied (issue 12 §3)
+        "tables": {"edition": "ref-1", "overlays": []},
     }
 
 
