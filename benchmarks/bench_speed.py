@@ -1,0 +1,205 @@
+"""The speed ratios of issue 18, measured side by side in one run (never asserted in tests).
+
+Run: ``python benchmarks/bench_speed.py [--rounds N] [--memory-calls N]`` after
+``pip install -e .``. Every figure is a ratio of two things measured in the same process,
+interleaved round by round (A, B, A, B, ...), so a machine that slows down slows both sides;
+the median over rounds is reported. Targets (issue 18):
+
+* ``dose()`` <= 15x a plain-float kernel doing the same arithmetic (range, cap, split, rounding);
+* ``check()`` <= 2x ``dose()``;
+* ``to_dict()`` <= 1.5x ``dose()``;
+* a Patient from pint quantities <= 3x one from strings;
+* the CLI's full ``dose`` run <= 6x a bare interpreter; ``--help`` <= 3x;
+* no growth of memory over many calls (tracemalloc, after a warm-up); cost linear in the
+  number of conditions and co-medications.
+
+Exit code 0 always: these are measurements for the notes, not a gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from typing import Any
+
+TARGETS: dict[str, float] = {
+    "dose / float kernel": 15.0,
+    "check / dose": 2.0,
+    "to_dict / dose": 1.5,
+    "Patient(pint) / Patient(str)": 3.0,
+    "cli dose / python -c pass": 6.0,
+    "cli --help / python -c pass": 3.0,
+}
+
+
+def per_call_us(fn: Callable[[], object], number: int) -> float:
+    """Mean microseconds per call of ``fn`` over ``number`` calls (one timing)."""
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number * 1e6
+
+
+def interleaved(
+    pairs: Sequence[tuple[str, Callable[[], object], int]], rounds: int
+) -> dict[str, float]:
+    """Median per-call microseconds of each named callable, timed round-robin ``rounds`` times."""
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in pairs}
+    for name, fn, _ in pairs:  # warm-up: tables loaded, caches filled
+        for _ in range(50):
+            fn()
+        del name
+    for _ in range(rounds):
+        for name, fn, number in pairs:
+            samples[name].append(per_call_us(fn, number))
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def plain_float(weight_kg: float) -> tuple[float, float, list[tuple[float, float]]]:
+    """Diltiazem 2-4 mg/kg/day capped at 480 mg/day, split tid/qid/daily, rounded: bare floats."""
+    low, high = 2.0 * weight_kg, 4.0 * weight_kg
+    cap = 480.0
+    high = min(high, cap)
+    low = min(low, cap)
+    out = []
+    for count, step in ((3, 30.0), (4, 30.0), (1, 60.0)):
+        per_low, per_high = low / count, high / count
+        r_low = math.floor(per_low / step + 0.5) * step
+        r_high = math.floor(per_high / step + 0.5) * step
+        while r_high * count > cap:
+            r_high -= step
+        out.append((r_low, r_high))
+    return low, high, out
+
+
+def wall_ms(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=False, capture_output=True)
+    return (time.perf_counter() - start) * 1e3
+
+
+def cli_ratios(rounds: int) -> dict[str, float]:
+    exe = shutil.which("calcidose")
+    if exe is None:
+        print("calcidose console script not found on PATH; CLI ratios skipped")
+        return {}
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "cli --help": [exe, "--help"],
+        "cli dose": [
+            exe, "dose", "diltiazem", "--weight", "154lb", "--age", "54y", "--sex", "male",
+        ],
+    }
+    for argv in commands.values():  # first use: a cache, if any, is written here
+        wall_ms(argv)
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, argv in commands.items():
+            samples[name].append(wall_ms(argv))
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
+def memory_growth(fn: Callable[[], object], calls: int) -> tuple[float, float]:
+    """Traced memory (KiB) after a warm-up and after ``calls`` more calls."""
+    for _ in range(2000):
+        fn()
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(calls):
+        fn()
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return before / 1024, after / 1024
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--memory-calls", type=int, default=100_000)
+    args = parser.parse_args(argv)
+
+    import calcidose
+
+    ureg = calcidose.ureg
+    q_weight, q_age = ureg.Quantity(154, "lb"), ureg.Quantity(54, "year")
+    patient = calcidose.Patient(weight="154 lb", age="54 years", sex="male")
+    plan = calcidose.dose("diltiazem", patient)
+
+    def pint_patient() -> Any:
+        return calcidose.Patient(weight=q_weight, age=q_age, sex="male")
+
+    def str_patient() -> Any:
+        return calcidose.Patient(weight="154 lb", age="54 years", sex="male")
+
+    timed = interleaved(
+        [
+            ("float kernel", lambda: plain_float(69.85322498), 20_000),
+            ("dose", lambda: calcidose.dose("diltiazem", patient), 500),
+            ("check", lambda: calcidose.check("diltiazem", "90 mg", "tid", patient), 500),
+            ("to_dict", plan.to_dict, 500),
+            ("Patient(pint)", pint_patient, 1000),
+            ("Patient(str)", str_patient, 1000),
+        ],
+        args.rounds,
+    )
+    for name, us in timed.items():
+        print(f"{name:<32}{us:10.2f} us")
+    ratios = {
+        "dose / float kernel": timed["dose"] / timed["float kernel"],
+        "check / dose": timed["check"] / timed["dose"],
+        "to_dict / dose": timed["to_dict"] / timed["dose"],
+        "Patient(pint) / Patient(str)": timed["Patient(pint)"] / timed["Patient(str)"],
+    }
+
+    cli = cli_ratios(max(5, args.rounds // 2))
+    for name, ms in cli.items():
+        print(f"{name:<32}{ms:10.1f} ms")
+    if cli:
+        ratios["cli dose / python -c pass"] = cli["cli dose"] / cli["python -c pass"]
+        ratios["cli --help / python -c pass"] = cli["cli --help"] / cli["python -c pass"]
+
+    print()
+    for name, value in ratios.items():
+        target = TARGETS[name]
+        verdict = "meets" if value <= target else "MISSES"
+        print(f"{name:<32}{value:8.2f}x  target <= {target:g}x  {verdict}")
+
+    # linearity: cost per added condition / co-medication stays flat
+    many: dict[int, float] = {}
+    for n in (0, 4, 16):
+        meds = [f"med-{i}" for i in range(n)]
+        p = calcidose.Patient(
+            weight="154 lb", age="54 years", sex="male", medications=meds
+        )
+        many[n] = statistics.median(
+            per_call_us(lambda p=p: calcidose.dose("diltiazem", p), 200) for _ in range(5)
+        )
+    print()
+    for n, us in many.items():
+        print(f"dose() with {n:>2} co-medications     {us:10.2f} us")
+    if many[4] != many[0]:
+        slope_small = (many[4] - many[0]) / 4
+        slope_large = (many[16] - many[4]) / 12
+        print(f"per-medication cost {slope_small:.2f} us (0-4) vs {slope_large:.2f} us (4-16)")
+
+    before, after = memory_growth(lambda: calcidose.dose("diltiazem", patient), args.memory_calls)
+    print()
+    print(
+        f"traced memory over {args.memory_calls} dose() calls: {before:.0f} KiB -> {after:.0f} KiB "
+        f"({after - before:+.0f} KiB)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
