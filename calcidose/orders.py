@@ -650,10 +650,15 @@ def check(
     plan: DosePlan | None = None
     if chosen is not None:
         plan = dose(entry.id, patient, chosen.id, catalog=cat)
-        findings.extend(plan.findings)
-        steps.extend(s for s in plan.trace if s.label != "regimen")
+        volume_steps: list[Step] = []
+        volume_findings: list[Finding] = []
         if kind == "volume":
-            _convert_volume(order, chosen, steps, findings)
+            _convert_volume(order, chosen, volume_steps, volume_findings)
+        plan_steps, plan_findings = _for_the_order(plan, chosen, order)
+        findings.extend(plan_findings)
+        steps.extend(s for s in plan_steps if s.label != "regimen")
+        steps.extend(volume_steps)
+        findings.extend(volume_findings)
 
     facts = OrderFacts(order.converted_mg, order.per_day(), order.week_average())
     outcome = evaluate(cat, entry, chosen, patient, facts)
@@ -737,6 +742,52 @@ def check(
         high_alert=entry.high_alert,
         tables_version=cat.tables_version,
     )
+
+
+#: The dose plan's findings that belong to one rounding (one frequency and product).
+_ROUNDING_FINDINGS: Final = frozenset({"no-practical-amount", "below-smallest-strength"})
+
+
+def _for_the_order(
+    plan: DosePlan, regimen: Regimen, order: _Order
+) -> tuple[list[Step], list[Finding]]:
+    """The plan's trace and findings without the roundings the order does not use.
+
+    The plan rounds the range for every (frequency, product) pair of the regimen; an order is
+    given at one frequency with one product, so only the roundings of the ordered frequency
+    are kept, and of its products only those the ordered amount can be made of (a multiple of
+    the product's step, at least its smallest strength). When the amount fits none of them
+    (an amount no product gives), every product of the ordered frequency is kept, so the
+    practical amounts stay in view.
+    """
+    from .dosing import _compiled
+
+    splits, _ = _compiled(regimen)
+    mg = order.converted_mg
+
+    def fits(split: Any) -> bool:
+        if mg is None or split.step is None:
+            return True
+        if mg < split.smallest * (1 - 1e-9):
+            return False
+        count = mg / split.step
+        return bool(abs(count - round(count)) <= 1e-6 * max(1.0, count))
+
+    same = [s for s in splits if s.freq.id == order.freq.id]
+    kept = [s for s in same if fits(s)] or same
+    dropped = [s for s in splits if s not in kept]
+
+    def rounding_of(step: Step, split: Any) -> bool:
+        return step.label == split.label and step.formula.startswith(f"{split.freq.text}: ")
+
+    def finding_of(finding: Finding, split: Any) -> bool:
+        return finding.code in _ROUNDING_FINDINGS and finding.message.startswith(
+            f"{split.freq.text} with {split.form}:"
+        )
+
+    trace = [s for s in plan.trace if not any(rounding_of(s, d) for d in dropped)]
+    found = [f for f in plan.findings if not any(finding_of(f, d) for d in dropped)]
+    return trace, found
 
 
 def _convert_volume(
