@@ -262,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", required=True, metavar="OUTPUT")
     p.add_argument("--report", metavar="REPORT.html", help="also write an HTML report")
     p.add_argument("--quiet", action="store_true", help="no summary and no progress bar")
+    p.add_argument(
+        "--engine", choices=("local", "dask"), default="local",
+        help="local (this process, default) or dask (a LocalCluster of 2 workers, or "
+        "--scheduler ADDRESS)",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786)")
     p.set_defaults(handler=_cmd_audit)
 
     p = sub.add_parser("tables", help="table tools")
@@ -636,7 +642,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     progress = Progress(None if args.quiet else total_rows(args.input))
     if args.quiet:
         progress.enabled = False
-    summary = run_audit(args.input, args.out, progress=progress)
+    summary = run_audit(
+        args.input, args.out, progress=progress, engine=args.engine, scheduler=args.scheduler
+    )
     if args.report:
         try:
             with open(args.report, "w", encoding="utf-8") as handle:

@@ -103,9 +103,14 @@ class Kernel:
                 answers[i] = answer
                 self._memo[key_rows[i]] = answer
             self.checked += len(missing)
-        distinct = pa.RecordBatch.from_pylist(answers, schema=AUDIT_SCHEMA)
-        out = distinct.take(groups["group"].to_arrow())
-        return out.set_column(0, AUDIT_SCHEMA.field(0), orders.column("order_id"))
+        distinct = pl.from_arrow(pa.RecordBatch.from_pylist(answers, schema=AUDIT_SCHEMA))
+        assert isinstance(distinct, pl.DataFrame)
+        gathered = distinct.select(pl.all().gather(groups["group"])).to_arrow().combine_chunks()
+        columns = [c.chunk(0) if c.num_chunks else c.combine_chunks() for c in gathered.columns]
+        out = pa.RecordBatch.from_arrays(
+            [orders.column("order_id"), *columns[1:]], names=AUDIT_SCHEMA.names
+        )
+        return out.cast(AUDIT_SCHEMA)
 
 
 def _key_table(orders: pa.RecordBatch) -> pa.Table:

@@ -17,6 +17,7 @@ from typing import IO, Any, Final
 
 import pyarrow as pa
 
+from ..errors import InputError
 from .io import AuditWriter, count_rows, provenance, read_orders
 from .kernel import Kernel
 from .schema import AUDIT_VERDICTS
@@ -109,6 +110,8 @@ def run_audit(
     *,
     catalog: Any = None,
     progress: Progress | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> AuditSummary:
     """Audit ``source`` (Parquet or CSV orders) into ``target`` (Parquet or CSV by extension).
 
@@ -126,8 +129,18 @@ def run_audit(
     start = time.perf_counter()
     writer = AuditWriter(target, summary.metadata)
     try:
-        for orders in _chain(first, batches):
-            audit = kernel(orders, str(source))
+        if engine == "dask":
+            from .engines import run_dask, tables_ref
+
+            # the client keeps the orders batches for the summary (not streamed on Dask)
+            everything = list(_chain(first, batches))
+            audits = run_dask(everything, tables_ref(), scheduler=scheduler)
+            pairs: Any = zip(everything, audits, strict=True)
+        elif engine == "local":
+            pairs = ((o, kernel(o, str(source))) for o in _chain(first, batches))
+        else:
+            raise InputError(f"unknown engine {engine!r}; local or dask")
+        for orders, audit in pairs:
             writer.write(audit)
             summary.add(orders, audit)
             bar.update(orders.num_rows)
