@@ -200,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "options",
-        help="every therapy in the catalog with its status for the patient, best first",
+        help="every therapy in the catalog with its status for the patient, ranked by "
+        "level of evidence (Traineau et al. 2020)",
     )
     p.add_argument(
         "--type",

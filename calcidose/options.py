@@ -1,15 +1,19 @@
-"""Every therapy in the catalog, with its status for one patient, best first.
+"""Every therapy in the catalog, with its status for one patient, ranked by evidence.
 
 :func:`options` runs the dose engine (regimen choice, rules, range) for every catalog entry,
-drugs and non-drug options alike, and ranks them:
+drugs and non-drug options alike, and ranks them by the level of evidence of the regimen shown
+for the calcinosis type (the modified Oxford CEBM levels graded by Traineau et al., J Am Acad
+Dermatol 2020;82:317-25, doi:10.1016/j.jaad.2019.07.006). The ranking orders the evidence; it
+never calls an entry the best one for a patient:
 
 1. contraindicated entries last, whatever else is true;
 2. entries reported for the calcinosis type asked for (``calcinosis_type``) before the others;
-3. by status: ``ok``, ``caution``, ``major``, ``cannot-check``, ``not-dosable``;
-4. entries the tables say are not indicated for this patient, or advised against (an
-   ``indication`` rule of moderate or major severity fired), after the others of their status;
-5. by evidence grade (Traineau 2020: IA, IB, IIA, IIB, III, IV, then label, animal,
-   not-graded), then by name.
+3. entries the tables say are not indicated for this patient, or advised against (an
+   ``indication`` rule of moderate or major severity fired: low-dose warfarin, graded IB
+   *against* its use), after the others;
+4. by evidence level: IA, IB, IIA, IIB, III, IV, then label, animal, not-graded;
+5. by status within a level: ``ok``, ``caution``, ``major``, ``cannot-check``,
+   ``not-dosable``; then by name.
 
 Each entry says why it has its status: the contraindication, the missing inputs, the reason
 no dose is given, or the caution.
@@ -102,7 +106,7 @@ class Option:
 
 @attrs.frozen(slots=True)
 class OptionsReport:
-    """Every therapy with its status for one patient, best first."""
+    """Every therapy with its status for one patient, ranked by evidence level."""
 
     calcinosis_type: str | None
     options: tuple[Option, ...]
@@ -179,7 +183,7 @@ def _reason(plan: DosePlan, regimen: Regimen | None) -> str:
 def options(
     patient: Patient, calcinosis_type: str | None = None, *, catalog: Catalog | None = None
 ) -> OptionsReport:
-    """Every therapy in the catalog with its status for ``patient``, best first.
+    """Every therapy in the catalog with its status for ``patient``, ranked by evidence.
 
     ``calcinosis_type`` (dystrophic, metastatic, idiopathic, iatrogenic, calciphylaxis) puts
     the therapies reported for that type first and picks their regimen for that type.
@@ -223,9 +227,9 @@ def options(
         key=lambda o: (
             o.status == "contraindicated",
             o.reported_for_type is False,
-            _STATUS_RANK[o.status],
             o.not_indicated,
             _EVIDENCE_RANK.get(o.evidence or "", len(_EVIDENCE_RANK)),
+            _STATUS_RANK[o.status],
             o.name,
         )
     )
@@ -233,11 +237,15 @@ def options(
 
 
 def options_text(report: OptionsReport) -> str:
-    """The options for a pharmacist or clinician to read: status first, best first."""
+    """The options for a pharmacist or clinician to read, ranked by evidence level."""
     from .render import DISCLAIMER
 
     kind = report.calcinosis_type or "any type (none given)"
-    lines = [f"Therapy options for this patient, best first (calcinosis type: {kind})", ""]
+    lines = [
+        f"Therapy options for this patient (calcinosis type: {kind}), ranked by level of "
+        "evidence (Traineau et al. 2020); contraindicated entries last",
+        "",
+    ]
     width = max(len(h) for h in _HEADLINE.values()) + 2
     for n, o in enumerate(report.options, 1):
         head = f"[{_HEADLINE[o.status]}]".ljust(width)

@@ -1,4 +1,4 @@
-"""calcidose.options() and ``calcidose options``: every therapy with its status, best first."""
+"""calcidose.options() and ``calcidose options``: every therapy with its status, by evidence."""
 
 from __future__ import annotations
 
@@ -76,10 +76,65 @@ def test_contraindicated_last_with_its_reason() -> None:
     assert all(s == "contraindicated" for s in statuses[first_ci:])
 
 
-def test_best_first_order() -> None:
+# Traineau et al., J Am Acad Dermatol 2020;82:317-25 (doi:10.1016/j.jaad.2019.07.006) grades by
+# the modified Oxford CEBM levels, strongest first: IA, IB, IIA, IIB, III, IV; calcidose ranks
+# label-only, animal-only and ungraded evidence after them, in that order.
+_LEVEL = {g: n for n, g in enumerate(("IA", "IB", "IIA", "IIB", "III", "IV", "label", "animal"))}
+# Levels the review's abstract gives: diltiazem and bisphosphonates level IV, rituximab and
+# TNF inhibitors level IV; low-dose warfarin level IB, and that level is evidence against it.
+_LEVEL_IV = ("diltiazem", "alendronate", "etidronate", "pamidronate", "rituximab", "infliximab")
+
+
+def level(o: Any) -> int:
+    return _LEVEL.get(o.evidence or "", len(_LEVEL))
+
+
+def test_ranked_by_evidence_level() -> None:
     report = options(adult())
-    ranks = [_RANK[o.status] for o in report.options if o.reported_for_type is not False]
-    assert ranks == sorted(ranks)
+    ranked = [o for o in report.options if o.status != "contraindicated" and not o.not_indicated]
+    levels = [level(o) for o in ranked]
+    assert levels == sorted(levels)
+    # within one level, by status: ok, caution, major, cannot-check, not-dosable
+    for n in set(levels):
+        statuses = [_RANK[o.status] for o in ranked if level(o) == n]
+        assert statuses == sorted(statuses)
+
+
+def test_evidence_before_status() -> None:
+    # a level-IV entry with no dose comes before an ungraded one that is ok: the ranking is by
+    # evidence, not by how convenient the entry is for this patient
+    order = [o.id for o in options(adult()).options]
+    found = by_id(options(adult()))
+    assert found["pamidronate"].status == "not-dosable" and found["pamidronate"].evidence == "IV"
+    assert found["minocycline"].status == "ok" and found["minocycline"].evidence == "not-graded"
+    assert order.index("pamidronate") < order.index("minocycline")
+    ungraded = [o.id for o in options(adult()).options if o.evidence == "not-graded"]
+    for drug in _LEVEL_IV:
+        assert found[drug].evidence == "IV", drug
+        assert all(order.index(drug) < order.index(other) for other in ungraded), drug
+
+
+def test_evidence_against_a_therapy_does_not_rank_it_first() -> None:
+    # low-dose warfarin is graded IB, the strongest level in the catalog, but the grade says it
+    # should not be used: it comes after every entry that is not advised against
+    report = options(adult())
+    order = [o.id for o in report.options]
+    found = by_id(report)
+    assert found["warfarin"].evidence == "IB" and found["warfarin"].not_indicated
+    for o in report.options:
+        if o.status != "contraindicated" and not o.not_indicated:
+            assert order.index(o.id) < order.index("warfarin"), o.id
+
+
+def test_no_entry_is_called_best(capsys: pytest.CaptureFixture[str]) -> None:
+    for kind in (None, "dystrophic", "calciphylaxis"):
+        text = options_text(options(adult(), kind))
+        assert "best" not in text.lower()
+        assert "ranked by level of evidence (Traineau et al. 2020)" in text.splitlines()[0]
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out, _ = capsys.readouterr()
+    assert "best" not in out.lower()
 
 
 def test_cannot_check_reason_names_the_missing_input() -> None:
@@ -123,7 +178,7 @@ def test_json_and_text() -> None:
     assert json.loads(json.dumps(d)) == d
     text = options_text(report)
     lines = text.splitlines()
-    assert lines[0].startswith("Therapy options for this patient, best first")
+    assert lines[0].startswith("Therapy options for this patient (calcinosis type: dystrophic)")
     assert lines[2].startswith(" 1. [OK]")
 
 
