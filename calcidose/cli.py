@@ -264,11 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="REPORT.html", help="also write an HTML report")
     p.add_argument("--quiet", action="store_true", help="no summary and no progress bar")
     p.add_argument(
-        "--engine", choices=("local", "dask"), default="local",
-        help="local (this process, default) or dask (a LocalCluster of 2 workers, or "
-        "--scheduler ADDRESS)",
+        "--engine", choices=("local", "dask", "spark"), default="local",
+        help="local (this process, default), dask (a LocalCluster of 2 workers, or "
+        "--scheduler ADDRESS) or spark (local[2], or --master URL; needs calcidose[spark])",
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786)")
+    p.add_argument("--master", metavar="URL", help="a Spark master (spark://host:7077)")
     p.set_defaults(handler=_cmd_audit)
 
     p = sub.add_parser("tables", help="table tools")
@@ -644,7 +645,12 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     if args.quiet:
         progress.enabled = False
     summary = run_audit(
-        args.input, args.out, progress=progress, engine=args.engine, scheduler=args.scheduler
+        args.input,
+        args.out,
+        progress=progress,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        master=args.master,
     )
     if args.report:
         try:

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from ..errors import InputError
 
-__all__ = ["TablesRef", "audit_ipc", "run_dask", "tables_ref"]
+__all__ = ["TablesRef", "audit_ipc", "run_dask", "run_spark", "tables_ref"]
 
 
 class TablesRef(NamedTuple):
@@ -139,3 +139,60 @@ def run_dask(
             cluster.close()
     for data in results:
         yield from_ipc(data)
+
+
+_ROW = "#row"
+
+
+def _spark_partition(batches: Iterable[pa.RecordBatch], ref: TablesRef) -> Iterator[Any]:
+    """One Spark partition: orders batches (with their row numbers) -> audit batches."""
+    kernel = worker_kernel(ref)
+    for batch in batches:
+        rows = batch.column(_ROW)
+        audit = kernel(batch.drop_columns([_ROW]))
+        yield audit.append_column(_ROW, rows)
+
+
+def run_spark(
+    batches: Iterable[pa.RecordBatch], ref: TablesRef, *, master: str = "local[2]"
+) -> pa.Table:
+    """The audit of ``batches`` on Spark (``DataFrame.mapInArrow``), on ``master`` (``local[2]``
+    or a cluster URL); the audit table comes back in input order (each row carries its input
+    row number through Spark, and the result is sorted on it)."""
+    import sys
+    from importlib import import_module
+
+    from .schema import AUDIT_SCHEMA
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session: Any = import_module("pyspark.sql").SparkSession
+    table = pa.Table.from_batches(list(batches))
+    table = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
+    spark = (
+        session.builder.master(master)
+        .appName("calcidose-audit")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    try:
+        frame = spark.createDataFrame(table)
+        schema = ", ".join(
+            f"`{f.name}` {'array<string>' if pa.types.is_list(f.type) else _spark_type(f.type)}"
+            for f in AUDIT_SCHEMA
+        ) + f", `{_ROW}` bigint"
+
+        def partition(it: Iterable[pa.RecordBatch]) -> Iterator[Any]:
+            return _spark_partition(it, ref)
+
+        out = frame.mapInArrow(partition, schema).toArrow()
+    finally:
+        spark.stop()
+    out = out.sort_by(_ROW).drop_columns([_ROW])
+    return pa.Table.from_arrays(
+        [c.cast(f.type) for c, f in zip(out.columns, AUDIT_SCHEMA, strict=True)],
+        schema=AUDIT_SCHEMA,
+    )
+
+
+def _spark_type(t: pa.DataType) -> str:
+    return {"string": "string", "double": "double", "bool": "boolean"}[str(t)]

@@ -112,6 +112,7 @@ def run_audit(
     progress: Progress | None = None,
     engine: str = "local",
     scheduler: str | None = None,
+    master: str | None = None,
 ) -> AuditSummary:
     """Audit ``source`` (Parquet or CSV orders) into ``target`` (Parquet or CSV by extension).
 
@@ -136,10 +137,16 @@ def run_audit(
             everything = list(_chain(first, batches))
             audits = run_dask(everything, tables_ref(), scheduler=scheduler)
             pairs: Any = zip(everything, audits, strict=True)
+        elif engine == "spark":
+            from .engines import run_spark, tables_ref
+
+            everything = list(_chain(first, batches))
+            table = run_spark(everything, tables_ref(), master=master or "local[2]")
+            pairs = zip(everything, _split_like(table, everything), strict=True)
         elif engine == "local":
             pairs = ((o, kernel(o, str(source))) for o in _chain(first, batches))
         else:
-            raise InputError(f"unknown engine {engine!r}; local or dask")
+            raise InputError(f"unknown engine {engine!r}; local, dask or spark")
         for orders, audit in pairs:
             writer.write(audit)
             summary.add(orders, audit)
@@ -150,6 +157,16 @@ def run_audit(
     summary.seconds = time.perf_counter() - start
     summary.checked = kernel.checked
     return summary
+
+
+def _split_like(table: pa.Table, batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
+    out, offset = [], 0
+    for batch in batches:
+        part = table.slice(offset, batch.num_rows).combine_chunks()
+        chunks = part.to_batches()
+        out.append(chunks[0] if chunks else pa.RecordBatch.from_pylist([], schema=table.schema))
+        offset += batch.num_rows
+    return out
 
 
 def _chain(first: pa.RecordBatch, rest: Any) -> Any:
