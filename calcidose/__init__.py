@@ -21,6 +21,7 @@ from .errors import (
     FrequencyError,
     ImplausibleValueError,
     InputError,
+    InputTypeError,
     MeasureError,
     OrderError,
     PatientError,
@@ -36,12 +37,12 @@ if TYPE_CHECKING:
     import pint
 
     from .catalog import get_catalog, load_catalog
-    from .dosing import dose
-    from .model import Catalog
-    from .options import options
-    from .orders import check
+    from .catalog.model import Catalog
+    from .engine.dosing import dose
+    from .engine.options import options
+    from .engine.orders import check
     from .patient import Patient
-    from .result import DosePlan, Finding
+    from .results import DosePlan, Finding
 
 __all__ = [
     "CalcidoseError",
@@ -51,6 +52,7 @@ __all__ = [
     "FrequencyError",
     "ImplausibleValueError",
     "InputError",
+    "InputTypeError",
     "MeasureError",
     "OrderError",
     "Patient",
@@ -72,14 +74,14 @@ __all__ = [
 
 _LAZY: dict[str, tuple[str, str]] = {
     "Patient": ("calcidose.patient", "Patient"),
-    "dose": ("calcidose.dosing", "dose"),
-    "DosePlan": ("calcidose.result", "DosePlan"),
-    "Finding": ("calcidose.result", "Finding"),
-    "Catalog": ("calcidose.model", "Catalog"),
+    "dose": ("calcidose.engine.dosing", "dose"),
+    "DosePlan": ("calcidose.results", "DosePlan"),
+    "Finding": ("calcidose.results", "Finding"),
+    "Catalog": ("calcidose.catalog.model", "Catalog"),
     "get_catalog": ("calcidose.catalog", "get_catalog"),
     "load_tables": ("calcidose.catalog", "load_catalog"),
-    "check": ("calcidose.orders", "check"),
-    "options": ("calcidose.options", "options"),
+    "check": ("calcidose.engine.orders", "check"),
+    "options": ("calcidose.engine.options", "options"),
 }
 
 

@@ -88,10 +88,35 @@ FREQUENCIES: Final[tuple[Frequency, ...]] = (
         ("three times weekly", "three times a week", "3 times weekly", "3 times a week"),
     ),
     Frequency(
+        "twice-weekly",
+        2,
+        7.0,
+        "twice weekly",
+        ("twice weekly", "twice a week", "2 times weekly", "2 times a week", "two times weekly"),
+    ),
+    Frequency(
         "once-weekly", 1, 7.0, "once weekly", ("weekly", "once weekly", "once a week", "every week")
     ),
-    Frequency("every-2-weeks", 1, 14.0, "every 2 weeks", ("every 2 weeks", "every two weeks")),
+    # rituximab 1000 mg "on days 1 and 15": two infusions 14 days apart, the every-2-weeks
+    # schedule (how many infusions a course has is the regimen's course, not the frequency)
+    Frequency(
+        "every-2-weeks",
+        1,
+        14.0,
+        "every 2 weeks",
+        (
+            "every 2 weeks",
+            "every two weeks",
+            "on days 1 and 15",
+            "days 1 and 15",
+            "day 1 and day 15",
+            "on day 1 and day 15",
+        ),
+    ),
     Frequency("every-4-weeks", 1, 28.0, "every 4 weeks", ("every 4 weeks", "every four weeks")),
+    # infliximab (US label): infusions at weeks 0, 2 and 6, then every 8 weeks
+    Frequency("every-6-weeks", 1, 42.0, "every 6 weeks", ("every 6 weeks", "every six weeks")),
+    Frequency("every-8-weeks", 1, 56.0, "every 8 weeks", ("every 8 weeks", "every eight weeks")),
     Frequency(
         "once-monthly",
         1,

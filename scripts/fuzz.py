@@ -178,11 +178,7 @@ def run(target: str, seconds: int, corpus: Path, artifacts: Path, allow_known: b
     import atheris
 
     with atheris.instrument_imports():
-        import calcidose.catalog
-        import calcidose.frequency
-        import calcidose.patient
-        import calcidose.units
-        import calcidose.validate  # noqa: F401
+        pass
     one = TARGETS[target](allow_known)
     corpus.mkdir(parents=True, exist_ok=True)
     artifacts.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,7 @@ def _nothing_compiled_before_the_test() -> None:
     that each test that doses or checks runs the compiling code, with the mutant, and is
     recorded as covering it."""
     if _under_mutmut():
-        from calcidose import dosing, rules
+        from calcidose.engine import dosing, rules
 
         dosing._COMPILED.clear()
         rules._CACHE.clear()

@@ -1,6 +1,6 @@
 """Shared Hypothesis strategies and test catalogs for the reliability suite.
 
-Everything here is built from the public attrs models (``calcidose.model``), so the property
+Everything here is built from the public attrs models (``calcidose.catalog.model``), so the property
 and bad-input tests do not depend on the clinical tables in ``tables/`` (which change as the
 tables are reviewed): the dose arithmetic is tested on catalogs whose numbers the tests chose,
 and the expected values are derived by hand from those numbers.
@@ -24,8 +24,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from calcidose.frequency import FREQUENCIES, by_id
-from calcidose.model import (
+from calcidose.catalog.model import (
     Cap,
     Catalog,
     Condition,
@@ -42,6 +41,7 @@ from calcidose.model import (
     SubstanceClass,
     TQuantity,
 )
+from calcidose.frequency import FREQUENCIES, by_id
 from calcidose.patient import Patient
 
 LB_KG = Decimal("0.45359237")  # exact, 1959 international pound

@@ -25,7 +25,7 @@ from strategies import hang_guard
 
 from calcidose.catalog import load_catalog, validate_directory
 from calcidose.cli import main
-from calcidose.dosing import dose
+from calcidose.engine.dosing import dose
 from calcidose.errors import TableError, TableProblem
 from calcidose.patient import Patient
 
@@ -200,16 +200,16 @@ def test_vocabulary_problems_name_their_directory(name: str) -> None:
 
 # --- the semantic checks, reached directly -------------------------------------------------------
 # validate_directory checks the published JSON Schema first and stops there, so several meaning
-# checks of calcidose.validate are only reached by tables that pass the schema, or by catalogs
-# built in Python. Each case below is the reference catalog of tests/strategies.py with one
+# checks of calcidose.catalog.validate are only reached by tables that pass the schema, or by
+# catalogs built in Python. Each case below is the reference catalog of tests/strategies.py with one
 # defect, and the exact problems validate_catalog must give (file, entry, field, message).
 
 import attrs  # noqa: E402
 from strategies import SOURCES, _catalog, q, reference_catalog  # noqa: E402
 
+from calcidose.catalog.model import Cap, Catalog, Course, Product, RuleAdjustment  # noqa: E402
+from calcidose.catalog.validate import PREDICATE_LEAVES, validate_catalog  # noqa: E402
 from calcidose.frequency import FREQUENCIES  # noqa: E402
-from calcidose.model import Cap, Catalog, Course, Product, RuleAdjustment  # noqa: E402
-from calcidose.validate import PREDICATE_LEAVES, validate_catalog  # noqa: E402
 
 REF = reference_catalog()
 LABELS = {"refdrug": "drugs/refdrug.toml"}  # weeklydrug has no label: its file is its id
@@ -917,7 +917,7 @@ def _nested(kind: str, depth: int) -> Any:
 @pytest.mark.parametrize("kind", ["not", "all", "any"])
 def test_predicate_depth_limit(kind: str) -> None:
     """MAX_PREDICATE_DEPTH = 16: a leaf 16 levels down is fine, 17 is refused where it is."""
-    from calcidose.validate import MAX_PREDICATE_DEPTH
+    from calcidose.catalog.validate import MAX_PREDICATE_DEPTH
 
     assert MAX_PREDICATE_DEPTH == 16
     assert validate_catalog(when(_nested(kind, 16)), LABELS) == []

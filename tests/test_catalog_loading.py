@@ -155,7 +155,7 @@ def test_wrong_types_are_named_with_the_value_found(tmp_path: Path) -> None:
         TableProblem(
             f"{root}/meta.toml", "", "$.schema_version", "must be a whole number, not str '1'"
         ),
-        # in the order of the fields of a drug entry (calcidose.model.Drug)
+        # in the order of the fields of a drug entry (calcidose.catalog.model.Drug)
         TableProblem(
             label, "newdrug", "$.synonyms", "must be a list of strings, not str 'newname'"
         ),
@@ -204,7 +204,8 @@ def test_an_entry_of_the_wrong_kind_names_the_kind_expected(tmp_path: Path) -> N
             f"{root}/drugs/newdrug.toml",
             "newdrug",
             "$.rules[0]",
-            "invalid value for type, expected Rule",  # a rule is a table (calcidose.model.Rule)
+            # a rule is a table (calcidose.catalog.model.Rule)
+            "invalid value for type, expected Rule",
         )
     ]
 
@@ -417,7 +418,9 @@ def test_a_checkout_uses_its_tables_directory(
     monkeypatch.setattr(
         catalog_module, "resources", SimpleNamespace(files=lambda _: checkout / "calcidose")
     )
-    monkeypatch.setattr(catalog_module, "__file__", str(checkout / "calcidose" / "catalog.py"))
+    monkeypatch.setattr(
+        catalog_module, "__file__", str(checkout / "calcidose" / "catalog" / "__init__.py")
+    )
     assert default_tables() == checkout / "tables"
 
 
@@ -425,7 +428,7 @@ def test_missing_shipped_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     package = tmp_path / "site-packages" / "calcidose"
     package.mkdir(parents=True)
     monkeypatch.setattr(catalog_module, "resources", SimpleNamespace(files=lambda _: package))
-    monkeypatch.setattr(catalog_module, "__file__", str(package / "catalog.py"))
+    monkeypatch.setattr(catalog_module, "__file__", str(package / "catalog" / "__init__.py"))
     with pytest.raises(TableError) as info:
         default_tables()
     assert info.value.problems == (
@@ -531,8 +534,9 @@ def test_a_class_problem_names_the_overlay_substances_file(tmp_path: Path) -> No
 
 def test_overlay_changes_a_list_field_whole(tmp_path: Path) -> None:
     """Only regimens and rules merge by id; any other list is replaced as given."""
-    root = overlay(tmp_path, {"drugs/diltiazem.toml": 'id = "diltiazem"\nsources = ["seed-001"]\n'})
-    assert load_catalog(root, use_env=False).drugs["diltiazem"].sources == ("seed-001",)
+    table = 'id = "diltiazem"\nsources = ["araya-2006"]\n'
+    root = overlay(tmp_path, {"drugs/diltiazem.toml": table})
+    assert load_catalog(root, use_env=False).drugs["diltiazem"].sources == ("araya-2006",)
 
 
 def test_overlay_rule_changes_one_field_of_our_rule(tmp_path: Path) -> None:
@@ -554,8 +558,8 @@ def test_overlay_rule_changes_one_field_of_our_rule(tmp_path: Path) -> None:
 def test_overlay_adds_a_regimen_given_in_two_parts(tmp_path: Path) -> None:
     """A later entry with the same new id changes the one just added, not one of ours."""
     regimen = FIXDRUG.split("[[regimens]]", 1)[1].split("[[rules]]", 1)[0]
-    regimen = regimen.replace('id = "oral"', 'id = "oral-local"').replace("fix-paper", "seed-001")
-    regimen = regimen.replace("fix-label", "seed-001")
+    regimen = regimen.replace('id = "oral"', 'id = "oral-local"').replace("fix-paper", "araya-2006")
+    regimen = regimen.replace("fix-label", "araya-2006")
     text = (
         f'id = "diltiazem"\n[[regimens]]{regimen}'
         '[[regimens]]\nid = "oral-local"\ntitle = "Oral, local protocol"\n'
@@ -609,16 +613,16 @@ def test_structure_problems_name_the_drug(tmp_path: Path) -> None:
 
 def test_a_complete_set_is_validated_on_its_own(tmp_path: Path) -> None:
     """With meta.toml it is a whole set: a source only the shipped tables hold is unknown."""
-    root = full_set(tmp_path, {"drugs/fixdrug.toml": fixdrug("fixdrug", sources='["seed-001"]')})
+    root = full_set(tmp_path, {"drugs/fixdrug.toml": fixdrug("fixdrug", sources='["araya-2006"]')})
     assert validate_directory(root) == [
         TableProblem(
             f"{root}/drugs/fixdrug.toml",
             "fixdrug",
             "$.sources[0]",
-            "unknown source 'seed-001' (not in sources.toml)",
+            "unknown source 'araya-2006' (not in sources.toml)",
         )
     ]
-    (root / "meta.toml").unlink()  # the same files as an overlay: seed-001 is ours
+    (root / "meta.toml").unlink()  # the same files as an overlay: araya-2006 is ours
     assert validate_directory(root) == []
 
 

@@ -25,7 +25,7 @@ SCHEMA = json.loads(
 
 
 def adult(weight: str) -> Patient:
-    return Patient(weight=weight, age="54 years", sex="female", pregnant=False)
+    return Patient(weight=weight, age="54 years", sex="female", pregnant=False, lactating=False)
 
 
 def test_diltiazem_154_lb_hand_calculation() -> None:
@@ -120,7 +120,7 @@ def test_trace_records_every_step() -> None:
     assert any(label.startswith("cap") for label in labels)
     weight = plan.trace[1]
     assert weight.text() == "total body weight: 154 lb = 69.853 kg"
-    assert plan.trace[2].sources == ("seed-001",)
+    assert plan.trace[2].sources == ("diltiazem-weight-based-dose",)
 
 
 def test_json_matches_published_schema() -> None:
@@ -183,6 +183,6 @@ def test_rounding_within_one_step_and_never_past_cap(kg: float) -> None:
 def test_round_to_step_half_up_and_ceiling(
     amount: float, step: float, smallest: float, ceiling: float | None, expected: float | None
 ) -> None:
-    from calcidose.rounding import round_to_step as _round_to_step
+    from calcidose.engine.rounding import round_to_step as _round_to_step
 
     assert _round_to_step(amount, step, smallest, ceiling) == expected

@@ -1,4 +1,4 @@
-"""The dose engine (calcidose.dosing) branch by branch, on small purpose-built tables.
+"""The dose engine (calcidose.engine.dosing) branch by branch, on small purpose-built tables.
 
 ``plan(...)`` builds a new one-drug catalog on each call, and every regimen that is dosed with
 products or caps is built inside its test, so each such test also exercises the compilation of
@@ -15,10 +15,19 @@ from strategies import _catalog
 
 import calcidose
 from calcidose import Patient
+from calcidose.catalog.model import (
+    Cap,
+    Course,
+    DoseRange,
+    Drug,
+    Population,
+    Product,
+    Regimen,
+    TQuantity,
+)
+from calcidose.engine.rounding import round_to_step as _round_to_step
 from calcidose.errors import UnknownRegimenError
-from calcidose.model import Cap, Course, DoseRange, Drug, Population, Product, Regimen, TQuantity
-from calcidose.result import Administration, DosePlan, Finding, Step
-from calcidose.rounding import round_to_step as _round_to_step
+from calcidose.results import Administration, DosePlan, Finding, Step
 
 SRC_DRUG = ("eng-drug",)
 SRC_REGIMEN = ("eng-regimen",)
@@ -411,7 +420,19 @@ def test_fixed_weekly_range_rounds_per_administration() -> None:
     assert step(p, "range (per-week)").text() == "10 mg/week to 25 mg/week"
     # once weekly: 10 / 2.5 = 4 tablets, 25 / 2.5 = 10 tablets: exact
     assert p.administrations == (
-        Administration("once-weekly", "once weekly", "tablet", 10, 25, "mg", 10, 25, 2.5),
+        Administration(
+            "once-weekly",
+            "once weekly",
+            "tablet",
+            10,
+            25,
+            "mg",
+            10,
+            25,
+            2.5,
+            units_low=((4, 2.5),),
+            units_high=((10, 2.5),),
+        ),
     )
     r = step(p, "round to tablet strengths")
     assert r.text() == (
@@ -448,10 +469,22 @@ def test_range_in_grams_is_capped_and_split_in_grams() -> None:
     a = step(p, "apply cap")
     assert a.text() == "range limited to 1 g/day to 2 g/day"
     assert a.sources == SRC_CAP
-    assert p.dose == calcidose.result.DoseRange("per-day", 1, 2, "g/d", True, 2)
+    assert p.dose == calcidose.results.DoseRange("per-day", 1, 2, "g/d", True, 2)
     # twice daily: 1 / 2 = 0.5 g, 2 / 2 = 1 g each time; 0.5 g sachets: 1 and 2 sachets
     assert p.administrations == (
-        Administration("twice-daily", "twice daily", "sachet", 0.5, 1, "g", 0.5, 1, 0.5),
+        Administration(
+            "twice-daily",
+            "twice daily",
+            "sachet",
+            0.5,
+            1,
+            "g",
+            0.5,
+            1,
+            0.5,
+            units_low=((1, 0.5),),
+            units_high=((2, 0.5),),
+        ),
     )
     assert step(p, "round to sachet strengths").text() == (
         "twice daily: 0.5 g to 1 g per administration, rounded inward to multiples of 0.5 g, "
@@ -492,14 +525,14 @@ def test_cap_per_administration_and_rounding_outside_the_range_in_grams() -> Non
     assert o.severity == "info"
     assert o.message == (
         "twice daily with sachet: no practical amount for the exact 0.6 g to 0.8 g per "
-        "administration: none lies inside the range; the nearest are 0.5 g"
+        "administration: none lies inside the range; the nearest is 0.5 g"
     )
     assert o.management == (
         "Do not round past the range: give the exact amount another way (another product, "
         "strength or frequency) or ask the prescriber."
     )
     assert o.sources == SRC_PRODUCT
-    assert p.dose == calcidose.result.DoseRange("per-day", 1.2, 1.8, "g/d", False, None)
+    assert p.dose == calcidose.results.DoseRange("per-day", 1.2, 1.8, "g/d", False, None)
     assert codes(p) == ["capped-per-administration", "no-practical-amount"]
 
 
@@ -540,7 +573,8 @@ def test_low_end_above_the_cap_is_major() -> None:
     )
     assert p.dose is not None
     assert (p.dose.low, p.dose.high) == (480, 480)  # both ends brought to the cap
-    assert step(p, "apply cap").text() == "range limited to 480 mg/day to 480 mg/day"
+    # both ends at the cap: one value (issue 11 §4)
+    assert step(p, "apply cap").text() == "range limited to 480 mg/day"
     assert p.status == "major"  # a major finding: status major (issue 10 section 4)
 
 
@@ -573,7 +607,7 @@ def test_conflicting_caps_apply_the_strictest_and_name_both_sources() -> None:
         "the computed maximum 3 g/day exceeds the policy cap of 1.5 g/day; the range is capped"
     )
     assert finding(p, "capped").sources == ("eng-policy", "eng-review")
-    assert p.dose == calcidose.result.DoseRange("per-day", 1, 1.5, "g/d", True, 1.5)
+    assert p.dose == calcidose.results.DoseRange("per-day", 1, 1.5, "g/d", True, 1.5)
 
 
 def test_equal_caps_from_two_sources_are_no_conflict() -> None:
@@ -795,13 +829,13 @@ def test_course_of_a_fixed_number_of_days() -> None:
 def test_course_without_days_has_no_daily_split(course: Course | None) -> None:
     p = plan(adult(), reg("c", COURSE_G, course=course))
     assert p.administrations == ()
-    assert p.dose == calcidose.result.DoseRange("per-course", 1, 2, "g", False, None)
+    assert p.dose == calcidose.results.DoseRange("per-course", 1, 2, "g", False, None)
 
 
 def test_session_range_has_no_split() -> None:
     p = plan(adult(), reg("s", rng("per-session", "fixed", 5, 10, "mL"), freqs=("once-daily",)))
     assert p.administrations == ()
-    assert p.dose == calcidose.result.DoseRange("per-session", 5, 10, "mL", False, None)
+    assert p.dose == calcidose.results.DoseRange("per-session", 5, 10, "mL", False, None)
 
 
 # --- rounding to a step ---------------------------------------------------------------------
@@ -897,7 +931,7 @@ def test_weight_scaled_range_in_grams() -> None:
         ),
     )
     assert step(p, "range (per-course)").text() == "1 g/kg x 70 kg = 70 g; 2 g/kg x 70 kg = 140 g"
-    assert p.dose == calcidose.result.DoseRange("per-course", 70, 140, "g", False, None)
+    assert p.dose == calcidose.results.DoseRange("per-course", 70, 140, "g", False, None)
     (a,) = p.administrations
     assert (a.frequency_text, a.low, a.high, a.unit) == (
         "once daily for 2 consecutive days",
@@ -914,7 +948,7 @@ def test_step_of_sub_microgram_strengths_is_their_decimal_gcd() -> None:
     # 0.25 and 0.5 mcg: gcd 0.25 mcg (whole micrograms were assumed before: a step of 0)
     # 2.5 and 5 mcg: gcd 2.5 mcg (it was 2 mcg: round(2.5) = 2 by banker's rounding)
     # 120, 180, 240 mg: gcd 60 mg
-    from calcidose.dosing import _gcd_step
+    from calcidose.engine.dosing import _gcd_step
 
     assert _gcd_step([0.00025, 0.0005]) == pytest.approx(0.00025, rel=1e-12)
     assert _gcd_step([0.0025, 0.005]) == pytest.approx(0.0025, rel=1e-12)
@@ -940,7 +974,7 @@ def test_quarter_microgram_tablets_round_in_quarter_micrograms() -> None:
 def test_compiled_regimens_leave_the_cache_with_their_catalog() -> None:
     import gc
 
-    from calcidose import dosing, rules
+    from calcidose.engine import dosing, rules
 
     regimen = fixed_day(100, 200)
     plan(adult(), regimen)
@@ -959,7 +993,7 @@ def test_a_regimen_collected_after_the_cache_was_emptied_raises_nothing(
     import gc
     import sys
 
-    from calcidose import dosing, rules
+    from calcidose.engine import dosing, rules
 
     seen: list[object] = []
     monkeypatch.setattr(sys, "unraisablehook", seen.append)

@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import calcidose
+from calcidose import render
 from calcidose.cli import main
 from calcidose.errors import InputError
 from calcidose.safeio import (
@@ -199,7 +200,8 @@ def _cli(*argv: str) -> list[str]:
         (["check", "diltiazem", "900mg", "tid", "--weight", "70kg", *ADULT], 1),
         # no weight: a per-kg range cannot be computed
         (["dose", "diltiazem", "--age", "54y"], 3),
-        (["dose", "minocycline", "--weight", "70kg", *ADULT], 0),
+        # renal function given: minocycline is contraindicated in complete renal failure
+        (["dose", "minocycline", "--weight", "70kg", "--crcl", "90mL/min", *ADULT], 0),
     ],
 )
 def test_a_closed_pipe_keeps_the_verdicts_exit_code(argv: list[str], code: int) -> None:
@@ -325,7 +327,7 @@ def test_ten_thousand_conditions_and_medications_take_well_under_a_second() -> N
     start = time.perf_counter()
     patient = calcidose.Patient(weight="70 kg", age="54 y", conditions=ids, medications=ids)
     plan = calcidose.dose("diltiazem", patient)
-    calcidose.render.plan_text(plan, calcidose.get_catalog())
+    render.plan_text(plan, calcidose.get_catalog())
     elapsed = time.perf_counter() - start
     # one cannot-check finding per unknown id: 10,000 conditions + 10,000 medications
     assert sum(f.code.startswith("unknown-") for f in plan.findings) == 20_000
@@ -337,7 +339,7 @@ def test_time_grows_linearly() -> None:
         ids = [f"c{k}" for k in range(n)]
         start = time.perf_counter()
         patient = calcidose.Patient(weight="70 kg", conditions=ids, medications=ids)
-        calcidose.render.plan_text(calcidose.dose("colchicine", patient), calcidose.get_catalog())
+        render.plan_text(calcidose.dose("colchicine", patient), calcidose.get_catalog())
         return time.perf_counter() - start
 
     cost(100)

@@ -1,7 +1,7 @@
 """Issue 10 section 3: verdicts are monotone in the ordered amount.
 
 For the same drug, patient, frequency (and regimen when named) a larger ordered amount never
-gets a better verdict on the scale ``calcidose.orders.AMOUNT_ORDER`` (below-range,
+gets a better verdict on the scale ``calcidose.engine.orders.AMOUNT_ORDER`` (below-range,
 within-range, above-range, exceeds-maximum, contraindicated), defined there once. Checked over
 EVERY drug of the shipped catalog x every frequency its tables use x a grid of patients (renal
 bands, a child, adults) x amounts spanning more than 1000-fold, both with calcidose choosing
@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import calcidose
 from calcidose.catalog import get_catalog
+from calcidose.engine.orders import AMOUNT_ORDER, amount_rank
 from calcidose.frequency import by_id
-from calcidose.orders import AMOUNT_ORDER, amount_rank
 
 LABS = {"hbsag": "negative", "anti-hbc": "negative", "tb-screen": "negative"}
 ADULT: dict[str, Any] = {

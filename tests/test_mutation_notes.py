@@ -77,7 +77,7 @@ def test_fingerprint_is_the_function_and_the_changed_lines() -> None:
     names = [
         "calcidose.units.x__places__mutmut_1",
         "calcidose.units.x__places__mutmut_2",
-        "calcidose.validate.xǁ_Checkerǁ__init____mutmut_1",
+        "calcidose.catalog.validate.xǁ_Checkerǁ__init____mutmut_1",
     ]
     prints = mn.fingerprints(V1, [*names, "calcidose.units.x__places__mutmut_9"])
     assert prints[names[0]] == PLACES_GE
@@ -223,14 +223,17 @@ why = "equivalent: one"
 # --- calcidose/validate.py -----
 [[group]]
 why = "equivalent: \\"shared\\""
-mutants = ["calcidose.validate.xǁ_Checkerǁ__init____mutmut_1"]
+mutants = ["calcidose.catalog.validate.xǁ_Checkerǁ__init____mutmut_1"]
 """
 
 
 def _sources(code: int | None) -> dict[str, tuple[str, dict[str, int | None]]]:
     return {
         "calcidose.units": (V1, {"calcidose.units.x__places__mutmut_1": code}),
-        "calcidose.validate": (V1, {"calcidose.validate.xǁ_Checkerǁ__init____mutmut_1": 0}),
+        "calcidose.catalog.validate": (
+            V1,
+            {"calcidose.catalog.validate.xǁ_Checkerǁ__init____mutmut_1": 0},
+        ),
     }
 
 

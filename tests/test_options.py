@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 import calcidose
 from calcidose.catalog import get_catalog
 from calcidose.cli import main
+from calcidose.engine.options import OPTIONS_SCHEMA, options
 from calcidose.errors import InputError
-from calcidose.options import OPTIONS_SCHEMA, options, options_text
 from calcidose.patient import Patient
+from calcidose.render.options import options_text
 
 CAT = get_catalog()
 
@@ -213,12 +214,13 @@ def test_options_agree_with_dose(conditions: list[str], medications: list[str]) 
     "code",
     [
         "import calcidose",
-        "import calcidose.options\nimport calcidose",
-        "import calcidose\nfrom calcidose.options import options_text",
+        "import calcidose.engine.options\nimport calcidose",
+        "import calcidose\nfrom calcidose.render.options import options_text",
     ],
 )
 def test_calcidose_options_is_callable_whatever_was_imported_first(code: str) -> None:
-    """``calcidose.options`` is both the function and the module of the same name."""
+    """``calcidose.options`` is the function, whatever was imported first (the module lives at
+    ``calcidose.engine.options``, so importing it never rebinds the package attribute)."""
     import subprocess
     import sys
 
@@ -226,6 +228,7 @@ def test_calcidose_options_is_callable_whatever_was_imported_first(code: str) ->
         f"{code}\n"
         "p = calcidose.Patient(age='54 years')\n"
         "assert calcidose.options(p).options\n"
+        "assert not isinstance(calcidose.options, type(calcidose))\n"
         "assert 'options' in calcidose.__all__\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

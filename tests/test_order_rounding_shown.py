@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calcidose
 from calcidose.patient import Patient
-from calcidose.result import Step
+from calcidose.results import Step
 
 ADULT = Patient(
     weight="70 kg", age="54 years", sex="male", crcl="90 mL/min", pregnant=False, lactating=False

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 import calcidose
-from calcidose import rules
 from calcidose.catalog import get_catalog
+from calcidose.engine import rules
 from calcidose.patient import Patient
 
 CAT = get_catalog()

@@ -16,7 +16,7 @@ import pytest
 from strategies import REF_RULES, SOURCES, _catalog, _vocabulary, q
 
 from calcidose import Patient, check
-from calcidose.model import (
+from calcidose.catalog.model import (
     Cap,
     Catalog,
     Course,
@@ -26,8 +26,8 @@ from calcidose.model import (
     Rule,
     Source,
 )
-from calcidose.orders import OrderCheck
-from calcidose.result import Finding
+from calcidose.engine.orders import OrderCheck
+from calcidose.results import Finding
 
 # --- the test drug -------------------------------------------------------------------------------
 

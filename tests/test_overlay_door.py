@@ -12,9 +12,9 @@ import pytest
 
 from calcidose import Patient, dose
 from calcidose.catalog import load_catalog, validate_directory
+from calcidose.catalog.tablefiles import content_hash
 from calcidose.errors import TableError
 from calcidose.safeio import MAX_TABLE_BYTES
-from calcidose.tablefiles import content_hash
 
 CYRILLIC_E = "\u0435"  # looks like the Latin "e"
 
@@ -59,16 +59,20 @@ def test_a_homoglyph_condition_id_is_refused_by_load_too(tmp_path: Path) -> None
 def test_ids_are_lowercase_ascii_slugs(tmp_path: Path, ident: str) -> None:
     root = write(
         tmp_path / "site",
-        {"conditions.toml": f'[conditions."{ident.encode("unicode_escape").decode()}"]\n'
-         'name = "n"\ndescription = "d"\n'},
+        {
+            "conditions.toml": f'[conditions."{ident.encode("unicode_escape").decode()}"]\n'
+            'name = "n"\ndescription = "d"\n'
+        },
     )
     assert validate_directory(root)
     with pytest.raises(TableError):
         load_catalog(root, use_env=False)
 
 
-@pytest.mark.parametrize("layout", ["Drugs/diltiazem.toml", "drug/diltiazem.toml",
-                                    "sub/drugs/diltiazem.toml", "notes.txt"])
+@pytest.mark.parametrize(
+    "layout",
+    ["Drugs/diltiazem.toml", "drug/diltiazem.toml", "sub/drugs/diltiazem.toml", "notes.txt"],
+)
 def test_files_outside_the_layout_are_errors(tmp_path: Path, layout: str) -> None:
     root = write(tmp_path / "site", {layout: 'id = "diltiazem"\n'})
     assert_one_door(root, "unexpected")
@@ -110,7 +114,7 @@ def test_a_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
 
 
 def test_overlay_meta_is_treated_the_same_by_validate_and_load(tmp_path: Path) -> None:
-    bad = write(tmp_path / "bad", {"meta.toml": 'schema_version = 2\n'})
+    bad = write(tmp_path / "bad", {"meta.toml": "schema_version = 2\n"})
     assert_one_door(bad, "schema_version")
     good = write(tmp_path / "good", {"meta.toml": 'tables_version = "2026.11.0-site"\n'})
     assert validate_directory(good) == []
@@ -121,8 +125,9 @@ def test_a_valid_overlay_still_changes_the_answer(tmp_path: Path) -> None:
     """The door lets a correct overlay through: the real AV-block id, unchanged, still fires."""
     root = write(tmp_path / "site", {"README.md": "our site tables\n"})
     catalog = load_catalog(root, use_env=False)
-    patient = Patient(weight="70 kg", age="60 y", sex="male",
-                      conditions=["av-block-2nd-3rd-degree"])
+    patient = Patient(
+        weight="70 kg", age="60 y", sex="male", conditions=["av-block-2nd-3rd-degree"]
+    )
     assert dose("diltiazem", patient, catalog=catalog).status == "contraindicated"
 
 

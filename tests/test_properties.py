@@ -31,12 +31,12 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from calcidose import units
-from calcidose.dosing import dose
+from calcidose.catalog.model import Catalog
+from calcidose.engine.dosing import dose
 from calcidose.frequency import FREQUENCIES, by_id, parse_frequency
-from calcidose.model import Catalog
 from calcidose.patient import Patient
 from calcidose.render import plan_text
-from calcidose.result import STATUSES, DosePlan
+from calcidose.results import STATUSES, DosePlan
 
 REF = S.reference_catalog()
 ADULT: dict[str, Any] = {"age": "54 years", "sex": "female", "pregnant": False}
@@ -191,7 +191,7 @@ def test_caps_are_never_exceeded(catalog: Catalog, weight: str) -> None:
 def test_exact_amount_per_administration_respects_administration_cap() -> None:
     import attrs
 
-    from calcidose.model import Cap
+    from calcidose.catalog.model import Cap
 
     base = REF.drugs["refdrug"]
     regimen = base.regimens[0]
@@ -270,7 +270,7 @@ def test_practical_amounts_properties(
     """The rounding function alone, on arbitrary amounts: each property of docs/rounding.md can
     fail here (a nearest-multiple rounding breaks the first, an unbounded one the second, a
     rounding that ignores the ceiling the third, a half-up one for NTI drugs the fourth)."""
-    from calcidose.rounding import practical_amounts
+    from calcidose.engine.rounding import practical_amounts
 
     low, high = sorted((a, b))
     if single:
@@ -332,7 +332,7 @@ def test_practical_amounts_by_hand(
     allow_up: bool,
     expected: tuple[float | None, float | None],
 ) -> None:
-    from calcidose.rounding import practical_amounts
+    from calcidose.engine.rounding import practical_amounts
 
     got = practical_amounts(low, high, step, smallest, ceiling, tolerance, allow_up)
     assert (got.low, got.high) == expected
@@ -821,8 +821,9 @@ def test_format_number_limits() -> None:
     # the extra decimals for a tiny positive value are added one at a time, rounding half up:
     # 0.00045 -> 4 decimals -> 0.0005 (half up; half even would give 0.0004)
     assert units.format_number(0.00045) == "0.0005"
-    # and stop at 12 decimals: 4e-13 still rounds to 0 there
-    assert units.format_number(4e-13) == "0"
+    # and never stop at a zero (issue 12 §5: a positive amount is never shown as 0):
+    # 4e-13 needs 13 decimals, 0.0000000000004
+    assert units.format_number(4e-13) == "0.0000000000004"
     assert units.format_number(-0.0) == "0"
     # a Decimal ceiling is used exactly (a float would read 479.95 and not round down)
     exact, cap = Decimal("479.950000000000000001"), Decimal("479.950000000000000002")
@@ -971,13 +972,13 @@ def test_rounding_is_the_documented_rule(catalog: Catalog, weight: str) -> None:
     ],
 )
 def test_rounding_ties_go_up(amount: float, step: float, expected: float) -> None:
-    from calcidose.rounding import round_to_step as _round_to_step
+    from calcidose.engine.rounding import round_to_step as _round_to_step
 
     assert _round_to_step(amount, step, step, None) == expected
 
 
 def test_rounding_never_passes_the_ceiling_and_never_goes_below_the_smallest() -> None:
-    from calcidose.rounding import round_to_step as _round_to_step
+    from calcidose.engine.rounding import round_to_step as _round_to_step
 
     # 118 mg in 30 mg steps -> 120 mg; a 100 mg ceiling takes it down one step to 90 mg
     assert _round_to_step(118.0, 30.0, 30.0, 100.0) == 90.0
@@ -994,7 +995,7 @@ def test_rounding_never_passes_the_ceiling_and_never_goes_below_the_smallest() -
 def test_conflicting_caps_the_strictest_wins_and_both_are_reported() -> None:
     import attrs
 
-    from calcidose.model import Cap
+    from calcidose.catalog.model import Cap
 
     base = REF.drugs["refdrug"]
     regimen = base.regimens[0]

@@ -1,4 +1,4 @@
-"""One notion of renal function, read by every renal rule (calcidose.renal).
+"""One notion of renal function, read by every renal rule (calcidose.engine.renal).
 
 Expected values are hand calculations written beside them (Cockcroft-Gault: Cockcroft DW, Gault
 MH, Nephron 1976;16:31-41; Devine IBW: Devine 1974; adjusted weight: Bauer 1983, factor 0.4) or
@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from calcidose import renal, rules
 from calcidose.catalog import get_catalog, load_catalog
-from calcidose.model import Catalog, Drug, Rule
+from calcidose.catalog.model import Catalog, Drug, Rule
+from calcidose.engine import renal, rules
 from calcidose.patient import Patient
 
 CAT = get_catalog()

@@ -49,7 +49,7 @@ def test_child_ceftriaxone_reads_in_grams() -> None:
     text = plan_text(calcidose.dose("ceftriaxone", child), CAT)
     assert "Dose per day: 1.5 g/day to 2 g/day (capped)" in text
     # once daily, measured by volume at 100 mg/mL: 1,500 mg = 15 mL, 2,000 mg = 20 mL
-    assert "practical: 1.5 g to 2 g = 15 mL to 20 mL (10 mg steps)" in text
+    assert "practical: 1.5 g to 2 g = 15 mL to 20 mL of 100 mg/mL (10 mg steps)" in text
 
 
 def test_a_solution_shows_its_measured_volume() -> None:
@@ -57,7 +57,7 @@ def test_a_solution_shows_its_measured_volume() -> None:
     # (0.1 mL of 10 mg/mL): 682 mg = 68.2 mL
     p = calcidose.Patient(weight="70 kg", height="170 cm", age="50 years", sex="male")
     text = plan_text(calcidose.dose("rituximab", p, "iv-bsa"), CAT)
-    assert "practical: 682 mg = 68.2 mL (1 mg steps)" in text
+    assert "practical: 682 mg = 68.2 mL of 10 mg/mL (1 mg steps)" in text
 
 
 def _sections(text: str) -> tuple[set[str], list[str]]:
@@ -122,7 +122,11 @@ def test_brief_is_about_twelve_lines(capsys: pytest.CaptureFixture[str]) -> None
     assert lines[0] == "STATUS: OK"
     # 2 x 70 = 140 to 4 x 70 = 280 mg/day; three times daily 46.7-93.3 mg -> 60 to 90 mg
     assert "Dose per day: 140 mg/day to 280 mg/day" in brief
-    assert "practical: 60 mg to 90 mg (30 mg steps)" in brief
+    # one 60 mg to one 90 mg tablet (IR tablets 30/60/90/120 mg, US label)
+    assert (
+        "practical: 60 mg to 90 mg = 1 x 60 mg to 1 x 90 mg immediate-release tablet (30 mg steps)"
+        in brief
+    )
     assert "Calculation:" not in brief and "Calculation:" in full
     assert brief.strip().endswith("without --brief")
 

@@ -19,11 +19,12 @@ import attrs
 import pytest
 import strategies as S
 
-from calcidose import measures, rules
+from calcidose import measures
+from calcidose.catalog.model import Catalog, Drug, Rule, RuleAdjustment, Source, TQuantity
+from calcidose.engine import rules
 from calcidose.errors import MeasureError
-from calcidose.model import Catalog, Drug, Rule, RuleAdjustment, Source, TQuantity
 from calcidose.patient import Patient
-from calcidose.result import Finding, Step
+from calcidose.results import Finding, Step
 
 LABEL, PAPER, REVIEW = ("ref-label",), ("ref-paper",), ("ref-review",)
 #: The reference catalog's names (tests/strategies.py, _vocabulary).
@@ -775,7 +776,8 @@ def test_equal_limits_in_different_units_are_no_conflict_and_the_first_listed_is
     )
     out = run(Patient(), same)
     assert [f.message for f in out.findings] == [
-        "Message of t-same. Limit: at most 1,000 mg/day (ref-paper)."
+        # the first listed (1,000 mg/day) is shown, written in grams as every view writes it
+        "Message of t-same. Limit: at most 1 g/day (ref-paper)."
     ]
     assert [(x.value, x.unit, x.sources) for x in out.limits] == [(1000.0, "mg/d", ("ref-paper",))]
     assert out.steps == []

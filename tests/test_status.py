@@ -1,8 +1,8 @@
 """Issue 10 section 4: nothing major reads as safe.
 
 The overall answer of a dose plan and of an order check (status, text headline, exit code)
-reflects the worst finding. The mapping is written once in calcidose.result (STATUSES,
-EXIT_CODES) and calcidose.orders (VERDICT_EXIT, order_exit_code); these tests check it on the
+reflects the worst finding. The mapping is written once in calcidose.results (STATUSES,
+EXIT_CODES) and calcidose.engine.orders (VERDICT_EXIT, order_exit_code); these tests check it on the
 shipped tables over every drug and a grid of patients, and on the four orders of the issue.
 """
 
@@ -20,9 +20,9 @@ import pytest
 
 import calcidose
 from calcidose.catalog import get_catalog
+from calcidose.engine.orders import VERDICTS, order_exit_code, order_status
 from calcidose.frequency import by_id
-from calcidose.orders import VERDICTS, order_exit_code, order_status
-from calcidose.result import EXIT_CODES, STATUSES, Finding, exit_code, status_of
+from calcidose.results import EXIT_CODES, STATUSES, Finding, exit_code, status_of
 
 SCHEMAS = Path(calcidose.__file__).parent / "schemas"
 PLAN_SCHEMA = json.loads((SCHEMAS / "dose-plan.schema.json").read_text())

@@ -11,7 +11,7 @@ import calcidose
 ADULT = calcidose.Patient(weight="70 kg", age="54 years", sex="male")
 
 
-def _mix_up(drug: str, amount: str, freq: str) -> calcidose.result.Finding | None:
+def _mix_up(drug: str, amount: str, freq: str) -> calcidose.results.Finding | None:
     r = calcidose.check(drug, amount, freq, ADULT)
     found = [f for f in r.findings if f.code == "probable-unit-mix-up"]
     assert len(found) <= 1
@@ -23,7 +23,7 @@ def test_grams_for_milligrams() -> None:
     f = _mix_up("diltiazem", "90 g", "three times daily")
     assert f is not None and f.severity == "major"
     assert f.message == (
-        "the order (90 g, 270,000 mg/day) is 1,000 times the expected 140 mg/day to 280 mg/day: "
+        "the order (90 g, 270 g/day) is 1,000 times the expected 140 mg/day to 280 mg/day: "
         "a probable unit mix-up (g written for mg, or mg for mcg)"
     )
 

@@ -22,8 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calcidose
-from calcidose import rules, vocabulary
-from calcidose.catalog import default_tables, get_catalog, load_catalog
+from calcidose.catalog import default_tables, get_catalog, load_catalog, vocabulary
+from calcidose.engine import rules
 from calcidose.errors import TableError
 from calcidose.patient import Patient
 

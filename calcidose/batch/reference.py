@@ -18,17 +18,18 @@ raised, never turned into a row.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
 
-from ..errors import CalcidoseError, InputError
+from ..errors import CalcidoseError, InputError, QuantityError
 from .schema import AUDIT_SCHEMA, INVALID, ORDER_COLUMNS, conform
 
 if TYPE_CHECKING:
-    from ..model import Catalog
-    from ..orders import OrderCheck
+    from ..catalog.model import Catalog
+    from ..engine.orders import OrderCheck
 
 __all__ = ["audit_reference", "check_row", "row_amount", "row_patient"]
 
@@ -85,7 +86,7 @@ def _invalid(order_id: str | None, message: str) -> dict[str, Any]:
 
 
 def _check(row: dict[str, Any], catalog: Catalog) -> OrderCheck:
-    from ..orders import check
+    from ..engine.orders import check
 
     for column in ORDER_COLUMNS:
         if column.required and row.get(column.name) is None:
@@ -101,7 +102,10 @@ def _number(value: float) -> str:
 
 def row_amount(row: dict[str, Any]) -> str:
     """The amount text check() is given: ``"<dose_value> <dose_unit>"``."""
-    return f"{_number(float(row['dose_value']))} {row['dose_unit']}"
+    value = float(row["dose_value"])
+    if not math.isfinite(value):
+        raise QuantityError(f"dose_value {value!r} is not a finite number (NaN or infinity)")
+    return f"{_number(value)} {row['dose_unit']}"
 
 
 def row_patient(row: dict[str, Any]) -> Any:

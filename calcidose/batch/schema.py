@@ -27,9 +27,9 @@ from typing import Any, Final, NamedTuple
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..engine.orders import VERDICTS
 from ..errors import InputError
-from ..orders import VERDICTS
-from ..result import SEVERITIES, STATUSES
+from ..results import SEVERITIES, STATUSES
 
 __all__ = [
     "AUDIT_COLUMNS",

@@ -16,14 +16,16 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Final
 
+import attrs
+
 from .. import __version__
 from ..catalog import get_catalog
-from ..dosing import dose
+from ..catalog.model import Catalog
+from ..engine.dosing import dose
 from ..errors import CalcidoseError
 from ..io.fhir import OrderResult, check_record, issue_code
-from ..model import Catalog
-from ..result import Finding
-from ..units import format_quantity
+from ..render import amount_text, dispense_text
+from ..results import Finding
 from .hooks import Outcome
 
 __all__ = ["INDICATOR", "cards_for"]
@@ -143,7 +145,20 @@ def _suggestion(result: OrderResult, outcome: Outcome, catalog: Catalog) -> dict
     again = _recheck(result, outcome, request, catalog)
     if again is None or again.verdict != "within-range":
         return None
-    text = f"Change to {format_quantity(target, admin.unit)} {admin.frequency_text}"
+    units = admin.units_high if target == admin.rounded_high else admin.units_low
+    volume = admin.volume_high if target == admin.rounded_high else admin.volume_low
+    one = attrs.evolve(
+        admin,
+        rounded_low=target,
+        rounded_high=target,
+        units_low=units,
+        units_high=units,
+        volume_low=volume,
+        volume_high=volume,
+    )
+    given = dispense_text(one)
+    given = f" ({given})" if given else ""
+    text = f"Change to {amount_text(target, admin.unit)}{given} {admin.frequency_text}"
     return {
         "label": _summary(text),
         "uuid": str(uuid.uuid4()),

@@ -26,12 +26,12 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..catalog import get_catalog, resolve_drug
+from ..catalog.model import Catalog
+from ..engine.orders import OrderCheck, check
 from ..errors import CalcidoseError, FrequencyError, InputError, PatientError, UnknownDrugError
 from ..frequency import FREQUENCIES, parse_frequency
-from ..model import Catalog
-from ..orders import OrderCheck, check
 from ..patient import LAB_VALUES, Patient
-from ..result import DosePlan
+from ..results import DosePlan
 from .page_form import (
     FIELDS,
     LAB_FIELDS,
@@ -136,7 +136,7 @@ def compute(form: FormData, catalog: Catalog) -> DosePlan | OrderCheck | Refusal
     def answer(p: Patient) -> DosePlan | OrderCheck:
         if form.action == "check":
             return check(entry.id, amount, frequency, p, catalog=catalog)
-        from ..dosing import dose
+        from ..engine.dosing import dose
 
         return dose(entry.id, p, catalog=catalog)
 

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from ..model import Catalog
-from ..orders import OrderCheck
+from ..catalog.model import Catalog
+from ..engine.orders import OrderCheck
 from ..render import _HEADLINE as _STATUS_HEADLINE
-from ..render import _VERDICT_HEADLINE
-from ..result import DosePlan
-from ..units import format_quantity
+from ..render import _VERDICT_HEADLINE, amount_text, practical_text
+from ..results import DosePlan
 
 __all__ = ["STATUS_WORDS", "TONES", "VERDICT_WORDS", "answer_view", "headline", "worst_severity"]
 
@@ -96,7 +95,7 @@ def _q(value: float | None, unit: str | None, ceiling: float | None = None) -> s
     """ISMP text of an exact value of the result (never of its 9-decimal JSON copy)."""
     if value is None or unit is None:
         return None
-    return format_quantity(value, unit, ceiling)
+    return amount_text(value, unit, ceiling)
 
 
 def _span(low: str | None, high: str | None) -> str:
@@ -172,9 +171,7 @@ def _plan(plan: DosePlan) -> dict[str, Any]:
                 "frequency": a.frequency_text,
                 "form": a.form,
                 "exact": _span(_q(a.low, a.unit), _q(a.high, a.unit)),
-                "rounded": _span(_q(a.rounded_low, a.unit), _q(a.rounded_high, a.unit))
-                if rounded
-                else "",
+                "rounded": practical_text(a) if rounded else "",
                 "step": _q(a.step, a.unit) if rounded else "",
             }
         )

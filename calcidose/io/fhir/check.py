@@ -12,11 +12,11 @@ from collections import Counter
 
 import attrs
 
+from ...catalog.model import Catalog
+from ...engine.orders import OrderCheck, check
 from ...errors import CalcidoseError
-from ...model import Catalog
-from ...orders import OrderCheck, check
 from ...patient import Patient
-from ...result import Finding
+from ...results import Finding
 from .model import DraftOrder, FhirRecord
 
 __all__ = ["OrderResult", "check_record"]

@@ -11,7 +11,7 @@ from datetime import datetime
 import attrs
 
 from ...patient import Patient
-from ...result import Finding
+from ...results import Finding
 
 __all__ = ["DraftOrder", "FhirRecord", "Observed"]
 

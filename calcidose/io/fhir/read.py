@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from ...catalog import get_catalog
+from ...catalog.model import Catalog
 from ...errors import CalcidoseError
-from ...model import Catalog
 from ...patient import Patient
-from ...result import Finding, Severity
+from ...results import Finding, Severity
 from ._common import (
     LOINC,
     RXNORM,

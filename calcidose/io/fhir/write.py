@@ -28,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
+from ...catalog.model import Catalog, Drug
 from ...errors import CalcidoseError
 from ...frequency import by_id
-from ...model import Catalog, Drug
-from ...result import DosePlan, Finding
+from ...results import DosePlan, Finding
 from ._common import SNOMED, UCUM
 
 __all__ = ["ACT_CODE", "detected_issue", "dosage", "issue_code", "operation_outcome"]

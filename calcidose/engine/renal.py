@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from . import units
-from .errors import CalcidoseError
-from .result import Finding, Step
+from .. import units
+from ..errors import CalcidoseError
+from ..results import Finding, Step
 
 if TYPE_CHECKING:
-    from .model import Catalog
-    from .patient import Patient
+    from ..catalog.model import Catalog
+    from ..patient import Patient
 
 __all__ = ["OBESE_BMI", "RenalFunction", "band_truth", "crcl_of", "derive"]
 
@@ -225,7 +225,7 @@ def crcl_of(p: Patient) -> tuple[float | None, tuple[Step, ...], tuple[Finding, 
 def _from_egfr(
     p: Patient, missing: str
 ) -> tuple[float | None, tuple[Step, ...], tuple[Finding, ...], str]:
-    from .measures import egfr_2021
+    from ..measures import egfr_2021
 
     assert p.scr_mg_dl is not None and p.age_years is not None and p.sex is not None
     try:
@@ -247,7 +247,7 @@ def _from_egfr(
 def _cockcroft_gault(
     p: Patient, age: float, weight: float, sex: str
 ) -> tuple[float | None, tuple[Step, ...], tuple[Finding, ...], str]:
-    from .measures import basis_weight_kg, crcl_ml_min
+    from ..measures import basis_weight_kg, crcl_ml_min
 
     assert p.scr_mg_dl is not None
     basis = p.crcl_weight or "total"

@@ -1,6 +1,6 @@
 """The ``calcidose`` command.
 
-Exit codes (the overall status, :data:`calcidose.result.EXIT_CODES`): 0 ok or caution; 1 do
+Exit codes (the overall status, :data:`calcidose.results.EXIT_CODES`): 0 ok or caution; 1 do
 not give as written (contraindicated, a major finding, above a maximum or out of range); 2 bad
 input (one line on stderr, never a traceback); 3 cannot check, or not dosable (not verified).
 A major finding never exits 0.
@@ -34,7 +34,7 @@ class _Once(argparse.Action):
         values: Any,
         option_string: str | None = None,
     ) -> None:
-        from .safeio import shown
+        from ..safeio import shown
 
         seen: dict[str, Any] = namespace.__dict__.setdefault("_given_once", {})
         if self.dest in seen and seen[self.dest] != values:
@@ -75,7 +75,7 @@ class _Version(argparse.Action):
         values: Any,
         option_string: str | None = None,
     ) -> None:
-        from . import __version__
+        from .. import __version__
 
         sys.stdout.write(f"calcidose {__version__} (tables {_tables_edition()})\n")
         parser.exit(0)
@@ -86,8 +86,8 @@ def _tables_edition() -> str:
     catalog load); ``unknown`` when it cannot be read, which --version says rather than fail."""
     import tomllib
 
-    from .catalog import default_tables
-    from .errors import CalcidoseError
+    from ..catalog import default_tables
+    from ..errors import CalcidoseError
 
     try:
         meta = tomllib.loads(default_tables().joinpath("meta.toml").read_text(encoding="utf-8"))
@@ -299,8 +299,8 @@ def _words_action(words: Sequence[str], name: str) -> dict[str, str]:
 
 def _cmd_completion(args: argparse.Namespace) -> int:
     """Print the completion script; drug ids and condition ids complete from the catalog."""
-    from .catalog import get_catalog
-    from .errors import CalcidoseError
+    from ..catalog import get_catalog
+    from ..errors import CalcidoseError
 
     try:
         import shtab
@@ -341,8 +341,8 @@ def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 
 def _read_patient_file(path: str) -> Any:
-    from .errors import PatientError
-    from .safeio import MAX_PATIENT_BYTES, loads_strict, read_bounded
+    from ..errors import PatientError
+    from ..safeio import MAX_PATIENT_BYTES, loads_strict, read_bounded
 
     label = "standard input" if path == "-" else f"patient file {path}"
     data = read_bounded(path, MAX_PATIENT_BYTES, label)
@@ -356,7 +356,7 @@ def _read_patient_file(path: str) -> Any:
 def _fhir_patient(path: str) -> dict[str, Any]:
     """The patient of a FHIR Bundle file as patient JSON; what was read (and its date) goes to
     stderr, one line each."""
-    from .errors import PatientError
+    from ..errors import PatientError
 
     try:
         import fhir.resources  # noqa: F401  (the extra this option needs)
@@ -364,7 +364,7 @@ def _fhir_patient(path: str) -> dict[str, Any]:
         raise PatientError(
             "--fhir needs the service extra: pip install 'calcidose[service]'"
         ) from None
-    from .io.fhir import read_bundle
+    from ..io.fhir import read_bundle
 
     record = read_bundle(_read_patient_file(path))
     for line in record.notes():
@@ -377,9 +377,9 @@ def _fhir_patient(path: str) -> dict[str, Any]:
 
 def patient_from_args(args: argparse.Namespace) -> Any:
     """A Patient from the options and ``--patient`` file (a value given twice is an error)."""
-    from .errors import PatientError
-    from .patient import Patient
-    from .safeio import shown
+    from ..errors import PatientError
+    from ..patient import Patient
+    from ..safeio import shown
 
     data: dict[str, Any] = {}
     if args.patient and getattr(args, "fhir", None):
@@ -429,9 +429,9 @@ def patient_from_args(args: argparse.Namespace) -> Any:
 
 
 def _cmd_dose(args: argparse.Namespace) -> int:
-    from .catalog import get_catalog
-    from .dosing import dose
-    from .render import plan_text, to_json
+    from ..catalog import get_catalog
+    from ..engine.dosing import dose
+    from ..render import plan_text, to_json
 
     catalog = get_catalog()
     plan = dose(args.drug, patient_from_args(args), args.regimen, catalog=catalog)
@@ -445,7 +445,7 @@ def _cmd_dose(args: argparse.Namespace) -> int:
 def _split_order(words: Sequence[str]) -> tuple[str, str]:
     """AMOUNT FREQUENCY from the words after the drug: ``90mg tid``, ``"90 mg" "three times
     daily"`` or ``90 mg three times daily``."""
-    from .errors import OrderError
+    from ..errors import OrderError
 
     items = [w for w in words if w.strip()]
     if len(items) >= 3 and items[0].replace(".", "", 1).isdigit():
@@ -460,9 +460,9 @@ def _split_order(words: Sequence[str]) -> tuple[str, str]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .catalog import get_catalog
-    from .orders import check
-    from .render import order_text, to_json
+    from ..catalog import get_catalog
+    from ..engine.orders import check
+    from ..render import order_text, to_json
 
     catalog = get_catalog()
     amount, frequency = _split_order(args.order)
@@ -483,9 +483,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_options(args: argparse.Namespace) -> int:
-    from .catalog import get_catalog
-    from .options import options, options_text
-    from .render import to_json
+    from ..catalog import get_catalog
+    from ..engine.options import options
+    from ..render import to_json
+    from ..render.options import options_text
 
     report = options(patient_from_args(args), args.calcinosis_type, catalog=get_catalog())
     if args.format == "json":
@@ -496,8 +497,8 @@ def _cmd_options(args: argparse.Namespace) -> int:
 
 
 def _cmd_drugs(args: argparse.Namespace) -> int:
-    from .catalog import get_catalog
-    from .render import to_json
+    from ..catalog import get_catalog
+    from ..render import to_json
 
     catalog = get_catalog()
     rows = []
@@ -531,9 +532,9 @@ def _cmd_drugs(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from .catalog import get_catalog, resolve_drug
-    from .monograph import monograph, monograph_text
-    from .render import to_json
+    from ..catalog import get_catalog, resolve_drug
+    from ..render import to_json
+    from ..render.monograph import monograph, monograph_text
 
     catalog = get_catalog()
     drug = resolve_drug(catalog, args.drug)
@@ -545,8 +546,8 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_conditions(args: argparse.Namespace) -> int:
-    from .catalog import get_catalog
-    from .render import to_json
+    from ..catalog import get_catalog
+    from ..render import to_json
 
     catalog = get_catalog()
     if args.format == "json":
@@ -572,8 +573,8 @@ def _code_map_problems(path: str) -> list[Any]:
     the ids of the catalog the directory gives (shipped tables merged under an overlay)."""
     from pathlib import Path
 
-    from .catalog import default_tables, load_catalog
-    from .io.fhir.codes import validate_code_maps
+    from ..catalog import default_tables, load_catalog
+    from ..io.fhir.codes import validate_code_maps
 
     directory = Path(path)
     shipped = Path(str(default_tables())).resolve() == directory.resolve()
@@ -586,8 +587,8 @@ def _code_map_problems(path: str) -> list[Any]:
 
 def serve_settings(args: argparse.Namespace) -> Any:
     """The service settings from ``calcidose serve`` options (an InputError when malformed)."""
-    from .errors import InputError
-    from .service.settings import Settings
+    from ..errors import InputError
+    from ..service.settings import Settings
 
     trust = {}
     for item in args.trust:
@@ -606,12 +607,12 @@ def serve_settings(args: argparse.Namespace) -> Any:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .errors import InputError
+    from ..errors import InputError
 
     try:
         import uvicorn
 
-        from .service.app import create_app
+        from ..service.app import create_app
     except ImportError:
         raise InputError(
             "calcidose serve needs the service extra: pip install 'calcidose[service]'"
@@ -664,8 +665,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .catalog import default_tables, validate_directory
-    from .render import to_json
+    from ..catalog import default_tables, validate_directory
+    from ..render import to_json
 
     targets = args.paths or [str(default_tables())]
     problems = []
@@ -706,7 +707,7 @@ class _Output:
         self.closed_reader = False
 
     def write(self, text: str) -> int:
-        from .safeio import escape_text
+        from ..safeio import escape_text
 
         if not self.closed_reader:
             try:
@@ -754,8 +755,8 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
-    from .errors import CalcidoseError
-    from .safeio import escape_text
+    from ..errors import CalcidoseError
+    from ..safeio import escape_text
 
     try:
         return handler(args)
@@ -769,7 +770,3 @@ def _run(argv: Sequence[str] | None) -> int:
 
 #: A one-line error is at most this many characters (an echoed value is shortened before).
 _MAX_MESSAGE = 1000
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -26,8 +26,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Final
 
-from .errors import InputError, TableProblem
-from .safeio import MAX_TABLE_BYTES, read_bounded
+from ..errors import InputError, TableProblem
+from ..safeio import MAX_TABLE_BYTES, read_bounded
 
 __all__ = ["ROOT_FILES", "content_hash", "layout_problems", "read_file"]
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from . import frequency, units
-from .errors import TableProblem
+from .. import frequency, units
+from ..errors import TableProblem
 from .model import EVIDENCE_GRADES, Catalog, Drug, Regimen, Rule, TQuantity
 
 __all__ = [
@@ -76,6 +76,7 @@ PLAUSIBLE_MAX: Final[dict[str, float]] = {
     "weight": 500.0,  # kg
     "height": 250.0,  # cm
     "bsa": 5.0,  # m2
+    "bmi": 250.0,  # kg/m2 (the patient plausibility window of calcidose.measures)
     "time": 130 * 365.25,  # d
     "scr": 25.0,  # mg/dL
     "crcl": 250.0,  # mL/min
@@ -92,6 +93,8 @@ PREDICATE_LEAVES: Final[dict[str, str | type]] = {
     "age_at_least": "time",
     "weight_below": "weight",
     "weight_at_least": "weight",
+    "bmi_above": "bmi",
+    "height_at_least": "height",
     "crcl_below": "crcl",
     "crcl_at_least": "crcl",
     "egfr_below": "egfr",
@@ -109,7 +112,7 @@ PREDICATE_LEAVES: Final[dict[str, str | type]] = {
 #: The bounds a ``renal = { ... }`` band may give (creatinine clearance, mL/min).
 RENAL_BOUNDS: Final = ("crcl_below", "crcl_at_most", "crcl_at_least", "crcl_above")
 
-#: A rule's limit may also be per kg of body weight: calcidose.rules multiplies it by the
+#: A rule's limit may also be per kg of body weight: calcidose.engine.rules multiplies it by the
 #: patient's weight (cannot-check without it).
 _PER_KG_LIMIT: Final[dict[str, frozenset[str]]] = {
     "day": frozenset({"amount/weight/day"}),
@@ -118,7 +121,7 @@ _PER_KG_LIMIT: Final[dict[str, frozenset[str]]] = {
     "session": frozenset({"amount/weight"}),
 }
 
-#: A cap may be per kg of body weight too (calcidose.dosing multiplies it by the weight): a
+#: A cap may be per kg of body weight too (calcidose.engine.dosing multiplies it by the weight): a
 #: label maximum of 4 mg/kg/day, a course of at most 2 g/kg.
 CAP_PER_KG: Final[dict[str, frozenset[str]]] = {
     "day": frozenset({"amount/weight/day"}),
@@ -456,7 +459,7 @@ class _Checker:
         self.leaf(key, node[key], f"{field}.{key}")
 
     def lab(self, node: Mapping[str, Any], field: str) -> None:
-        from .patient import LAB_VALUES
+        from ..patient import LAB_VALUES
 
         lab, value = node["lab"], node["equals"]
         if lab not in LAB_VALUES:
@@ -531,7 +534,7 @@ def _check_slugs(
     labels: Mapping[str, str],
     vocab: Mapping[tuple[str, str], str],
 ) -> None:
-    from .safeio import shown
+    from ..safeio import shown
 
     def check(ident: str, file: str, entry: str, field: str) -> None:
         if not SLUG.fullmatch(ident):

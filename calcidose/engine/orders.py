@@ -3,7 +3,8 @@
 :func:`check` reads the order (an amount with its unit, a frequency as people write it), picks
 the regimen that fits its route, frequency and the patient, never by the ordered amount (the
 choice is in the trace), asks
-the dose engine (:func:`calcidose.dosing.dose`) for the patient's expected range and findings,
+the dose engine (:func:`calcidose.engine.dosing.dose`) for the patient's expected range and
+findings,
 compares the order per administration, per day, per week or per course (in the regimen's own
 basis: a weekly regimen is never turned into a daily one) with that range and with every
 maximum (label, policy, calcinosis reports, and the limits interaction rules impose), and gives
@@ -37,13 +38,13 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from . import units
-from .catalog import get_catalog, resolve_drug
-from .errors import OrderError, PatientError, UnitError
-from .frequency import Frequency, by_id, parse_frequency
-from .model import ROUTES, Catalog, Drug, Regimen
-from .patient import Patient
-from .result import (
+from .. import units
+from ..catalog import get_catalog, resolve_drug
+from ..catalog.model import ROUTES, Catalog, Drug, Regimen
+from ..errors import OrderError, PatientTypeError, UnitError
+from ..frequency import Frequency, by_id, parse_frequency
+from ..patient import Patient
+from ..results import (
     SEVERITY_RANK,
     STATUSES,
     DosePlan,
@@ -54,6 +55,11 @@ from .result import (
     quantity_dict,
     status_of,
 )
+from ..safeio import shown as _shown
+from .dispense import fewest_units
+from .dosing import _compiled, cap_limits, dose, require_regimen
+from .limits import Limit
+from .rules import OrderFacts, evaluate
 
 __all__ = [
     "AMOUNT_ORDER",
@@ -62,6 +68,7 @@ __all__ = [
     "VERDICTS",
     "VERDICT_EXIT",
     "VERDICT_STATUS",
+    "Dispensed",
     "Maximum",
     "OrderCheck",
     "Verdict",
@@ -132,7 +139,7 @@ VERDICT_STATUS: Final[dict[str, Status]] = {
 
 def order_status(verdict: str, findings: tuple[Finding, ...] | list[Finding]) -> Status:
     """The overall status of an order: the worst of its findings' statuses and of the status
-    its verdict implies (:data:`calcidose.result.STATUSES` order)."""
+    its verdict implies (:data:`calcidose.results.STATUSES` order)."""
     found = status_of(tuple(findings))
     floor = VERDICT_STATUS[verdict]
     return found if STATUSES.index(found) <= STATUSES.index(floor) else floor
@@ -222,6 +229,44 @@ class Maximum:
 
 
 @attrs.frozen(slots=True)
+class Dispensed:
+    """What the ordered amount is given as with one product of the regimen.
+
+    ``units``: the fewest whole tablets/capsules of ``strengths`` making the amount exactly
+    (``((1, 90.0),)``), empty when no whole number of them does. For a solution measured by
+    volume: ``volume`` (mL) of ``concentration`` (mg/mL), and ``measurable`` whether that volume
+    is a whole number of the product's ``volume_step`` (mL). Strengths are in ``unit``.
+    """
+
+    form: str
+    unit: str
+    strengths: tuple[float, ...] = ()
+    units: tuple[tuple[int, float], ...] = ()
+    concentration: float | None = None
+    volume: float | None = None
+    volume_step: float | None = None
+    measurable: bool = False
+
+    @property
+    def given(self) -> bool:
+        """True when this product gives the ordered amount exactly."""
+        return bool(self.units) or (self.volume is not None and self.measurable)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"form": self.form, "given": self.given}
+        if self.concentration is not None:
+            out["concentration"] = quantity_dict(self.concentration, "mg/mL")
+            out["volume"] = quantity_dict(self.volume, "mL")
+            out["volume_step"] = quantity_dict(self.volume_step, "mL")
+        else:
+            out["strengths"] = [quantity_dict(v, self.unit) for v in self.strengths]
+            out["units"] = [
+                {"count": n, "strength": quantity_dict(v, self.unit)} for n, v in self.units
+            ]
+        return out
+
+
+@attrs.frozen(slots=True)
 class OrderCheck:
     """The verdict on a written order, with everything it rests on. ``to_dict()`` is the JSON.
 
@@ -257,6 +302,8 @@ class OrderCheck:
     range_origin: str | None
     high_alert: bool
     tables_version: str
+    #: what the ordered amount is given as, per product of the regimen (:class:`Dispensed`)
+    dispensed: tuple[Dispensed, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -304,6 +351,7 @@ class OrderCheck:
                 "per_day": q(self.per_day),
                 "per_week": q(self.per_week),
                 "per_course": q(self.per_course),
+                "dispense": [d.to_dict() for d in self.dispensed],
             },
             "expected": expected,
             "maxima": [m.to_dict() for m in self.maxima],
@@ -347,7 +395,7 @@ def _given_code(value: object) -> str:
         match = re.fullmatch(r"\s*[0-9.]+\s*(\S+)\s*", value)
         found = _AMOUNT_SPELLINGS.get(match.group(1)) if match is not None else None
     else:
-        found = _PINT_SPELLINGS.get(str(getattr(value, "units", "")))
+        found = _PINT_SPELLINGS.get(units.pint_unit_name(value))
     if found is None:
         raise OrderError(f"amount {value!r}: the unit it was written in is not recognised")
     return found
@@ -443,8 +491,6 @@ def _choose(
     steps: list[Step] = []
     age = patient.age_years
     if regimen_id is not None:
-        from .dosing import require_regimen
-
         chosen = require_regimen(drug, regimen_id)
         if route is not None and chosen.route != route:
             raise OrderError(
@@ -575,6 +621,22 @@ class _Order:
         per_week = self.freq.count * 7.0 / self.freq.period_days
         return self.converted_mg * max(1, math.ceil(per_week - _EPS))
 
+    def require_finite(self, given: object) -> None:
+        """Refuse an order whose totals overflow a float (1e305 g qid is infinite mg per day):
+        an infinite total would be compared, displayed and written as if it were a dose."""
+        totals = (
+            self.converted_mg,
+            self.per_day(),
+            self.dosing_day(),
+            self.week_average(),
+            self.busiest_week(),
+        )
+        if any(total is not None and not math.isfinite(total) for total in totals):
+            raise OrderError(
+                f"amount {_shown(given)} {self.freq.text}: the total is too large to be a real "
+                "quantity (it overflows); check the amount and its unit"
+            )
+
 
 def _amount_code(code: str) -> str:
     return code if code in ("g", "mg", "ug") else "mg"
@@ -622,11 +684,8 @@ def check(
     and :class:`~calcidose.errors.UnknownDrugError` / ``UnknownRegimenError`` for names the
     catalog does not hold. Everything else is in the verdict and the findings.
     """
-    from .dosing import dose
-    from .rules import OrderFacts, evaluate
-
     if not isinstance(patient, Patient):
-        raise PatientError(f"patient must be a calcidose.Patient, not {type(patient).__name__}")
+        raise PatientTypeError(f"patient must be a calcidose.Patient, not {type(patient).__name__}")
     cat = catalog if catalog is not None else get_catalog()
     entry = resolve_drug(cat, drug)
     value, kind, code = _parse_amount(amount)
@@ -635,6 +694,7 @@ def check(
     freq = parse_frequency(frequency)
     route_id = parse_route(route)
     order = _Order(value, kind, freq)
+    order.require_finite(amount)  # before anything divides or rounds its totals
     steps: list[Step] = [
         Step(
             "order",
@@ -660,6 +720,7 @@ def check(
         steps.extend(volume_steps)
         findings.extend(volume_findings)
 
+    order.require_finite(amount)
     facts = OrderFacts(order.converted_mg, order.per_day(), order.week_average())
     outcome = evaluate(cat, entry, chosen, patient, facts)
     if chosen is None:
@@ -741,7 +802,51 @@ def check(
         range_origin=chosen.range_origin if chosen is not None else None,
         high_alert=entry.high_alert,
         tables_version=cat.tables_version,
+        dispensed=_dispensed(order, chosen, out_code) if kind != "volume" else (),
     )
+
+
+def _dispensed(order: _Order, regimen: Regimen | None, out_code: str) -> tuple[Dispensed, ...]:
+    """What the ordered amount is given as, with each product of the regimen for the ordered
+    frequency (every product of the regimen when none is for it): the fewest whole units of
+    its strengths, or the volume of its concentration and whether it can be measured."""
+    mg = order.converted_mg
+    if regimen is None or mg is None:
+        return ()
+    splits, _ = _compiled(regimen)
+    usable = [s for s in splits if s.measure in ("strengths", "volume")]
+    chosen = [s for s in usable if s.freq.id == order.freq.id] or usable
+    factor = units.UCUM[out_code].factor
+    out: list[Dispensed] = []
+    seen: set[tuple[object, ...]] = set()
+    for split in chosen:
+        key = (split.form, split.strengths, split.concentration, split.step)
+        if key in seen:
+            continue
+        seen.add(key)
+        if split.measure == "strengths":
+            made = fewest_units(mg, split.strengths)
+            out.append(
+                Dispensed(
+                    split.form,
+                    out_code,
+                    strengths=tuple(v / factor for v in split.strengths),
+                    units=tuple((n, v / factor) for n, v in made),
+                )
+            )
+        elif split.concentration is not None and split.step is not None:
+            count = mg / split.step
+            out.append(
+                Dispensed(
+                    split.form,
+                    out_code,
+                    concentration=split.concentration,
+                    volume=mg / split.concentration,
+                    volume_step=split.step / split.concentration,
+                    measurable=abs(count - round(count)) <= 1e-6 * max(1.0, count),
+                )
+            )
+    return tuple(out)
 
 
 #: The dose plan's findings that belong to one rounding (one frequency and product).
@@ -760,8 +865,6 @@ def _for_the_order(
     (an amount no product gives), every product of the ordered frequency is kept, so the
     practical amounts stay in view.
     """
-    from .dosing import _compiled
-
     splits, _ = _compiled(regimen)
     mg = order.converted_mg
 
@@ -952,8 +1055,6 @@ class _Comparison:
         r = self.regimen
         if r is None:
             return
-        from .dosing import Limit, cap_limits
-
         # the regimen's caps and the drug's (which bound every regimen), per-kg ones scaled by
         # the weight (without it they are a missing-weight finding of the plan)
         limits: list[Limit] = cap_limits(self.drug, r, self.weight_kg)[0]
@@ -1001,12 +1102,12 @@ class _Comparison:
                     Finding(
                         "major",
                         "order-exceeds-maximum" if m.hard else "order-above-reported-maximum",
-                        f"the order gives {units.format_quantity(ordered / factor, lim.unit)}"
+                        f"the order gives {units.format_amount(ordered / factor, lim.unit)}"
                         f"{_per_text(lim.per)}, above the {_kind_text(lim.kind)} maximum of "
-                        f"{units.format_quantity(m.value, lim.unit)}"
+                        f"{units.format_amount(m.value, lim.unit)}"
                         + (f" ({lim.note})" if lim.note else ""),
                         "Do not give as written; at most "
-                        f"{units.format_quantity(m.value, lim.unit)}{_per_text(lim.per)}.",
+                        f"{units.format_amount(m.value, lim.unit)}{_per_text(lim.per)}.",
                         lim.sources,
                     )
                 )
@@ -1056,7 +1157,8 @@ class _Comparison:
                 )
                 more = True
         elif basis == "per-course":
-            window = self._course_window(o, r, low, high, steps, findings)
+            more, less = self._rate_findings(r, listed, findings)
+            window = self._course_window(o, r, low, high, steps, findings, more, less)
             if window is None:
                 return
             ordered, low, high, unit = window
@@ -1067,35 +1169,26 @@ class _Comparison:
                 if units.UCUM[unit].dimension == "amount"
                 else (o.amount if o.kind == "volume" else None)
             )
-        if basis in ("per-week", "per-administration", "per-session") and listed and not o.once:
-            top = max(_rate(f) for f in listed)
-            bottom = min(_rate(f) for f in listed)
-            rate = _rate(freq)
-            if rate > top * (1 + _EPS) and not more:
-                more = True
-                findings.append(
-                    Finding(
-                        "major",
-                        "more-often-than-regimen",
-                        f"{r.title}: ordered {freq.text}, more often than the regimen "
-                        f"({', '.join(f.text for f in listed)})",
-                        "Check the frequency with the prescriber.",
-                        r.sources,
-                    )
-                )
-            elif rate < bottom * (1 - _EPS):
-                less = True
-                findings.append(
-                    Finding(
-                        "moderate",
-                        "less-often-than-regimen",
-                        f"{r.title}: ordered {freq.text}, less often than the regimen "
-                        f"({', '.join(f.text for f in listed)})",
-                        "Check the frequency with the prescriber.",
-                        r.sources,
-                    )
-                )
+        if basis in ("per-week", "per-administration", "per-session") and not more:
+            more, less = self._rate_findings(r, listed, findings)
         if (
+            dose.basis == "per-day"
+            and listed
+            and o.daily
+            and _rate(freq) > max(_rate(f) for f in listed) * (1 + _EPS)
+        ):
+            # the total per day is still compared; the schedule itself needs the prescriber
+            findings.append(
+                Finding(
+                    "major",
+                    "more-often-than-regimen",
+                    f"{r.title}: ordered {freq.text}, more often than the regimen "
+                    f"({', '.join(f.text for f in listed)}); the total per day is compared",
+                    "Check the frequency with the prescriber.",
+                    r.sources,
+                )
+            )
+        elif (
             dose.basis == "per-day"
             and listed
             and o.daily
@@ -1115,6 +1208,46 @@ class _Comparison:
             return
         self._compare_plain(ordered, low, high, unit, basis, steps, findings, r, more, less)
 
+    def _rate_findings(
+        self, r: Regimen, listed: list[Frequency], findings: list[Finding]
+    ) -> tuple[bool, bool]:
+        """(more, less): an order repeated more (less) often than every schedule of the regimen
+        is a finding and never within range (issue 10 section 5). A single administration has
+        no rate; a per-course regimen is also given daily within its course (that is compared
+        with the daily share of the course, not here)."""
+        o, freq = self.order, self.order.freq
+        assert r.dose is not None
+        if not listed or o.once or (r.dose.basis == "per-course" and o.daily):
+            return False, False
+        top = max(_rate(f) for f in listed)
+        bottom = min(_rate(f) for f in listed)
+        rate = _rate(freq)
+        if rate > top * (1 + _EPS):
+            findings.append(
+                Finding(
+                    "major",
+                    "more-often-than-regimen",
+                    f"{r.title}: ordered {freq.text}, more often than the regimen "
+                    f"({', '.join(f.text for f in listed)})",
+                    "Check the frequency with the prescriber.",
+                    r.sources,
+                )
+            )
+            return True, False
+        if rate < bottom * (1 - _EPS):
+            findings.append(
+                Finding(
+                    "moderate",
+                    "less-often-than-regimen",
+                    f"{r.title}: ordered {freq.text}, less often than the regimen "
+                    f"({', '.join(f.text for f in listed)})",
+                    "Check the frequency with the prescriber.",
+                    r.sources,
+                )
+            )
+            return False, True
+        return False, False
+
     def _course_window(
         self,
         o: _Order,
@@ -1123,6 +1256,8 @@ class _Comparison:
         high: float,
         steps: list[Step],
         findings: list[Finding],
+        more: bool = False,
+        less: bool = False,
     ) -> tuple[float, float, float, str] | None:
         """A per-course regimen: a per-course order is compared with the course range; a daily
         (or single-day) order with the daily share of the course over its days."""
@@ -1145,8 +1280,8 @@ class _Comparison:
                         "info",
                         "course-days",
                         f"the course is given over {days_min} to {days_max} consecutive days: "
-                        f"{units.format_quantity(mg / days_max / factor, unit)} to "
-                        f"{units.format_quantity(mg / days_min / factor, unit)} per day",
+                        f"{units.format_amount(mg / days_max / factor, unit)} to "
+                        f"{units.format_amount(mg / days_min / factor, unit)} per day",
                         "Write the daily amount and the number of days on the order.",
                         r.sources,
                     )
@@ -1155,12 +1290,12 @@ class _Comparison:
                         "info",
                         "course-days",
                         f"the course is given over {days_min} consecutive days: "
-                        f"{units.format_quantity(mg / days_min / factor, unit)} per day",
+                        f"{units.format_amount(mg / days_min / factor, unit)} per day",
                         "Write the daily amount and the number of days on the order.",
                         r.sources,
                     )
                 )
-            self._compare_plain(mg, low, high, unit, "per-course", steps, findings, r)
+            self._compare_plain(mg, low, high, unit, "per-course", steps, findings, r, more, less)
             return None
         # a daily (or single-day) order: compare with the daily share of the course
         per_day = o.dosing_day()
@@ -1194,8 +1329,8 @@ class _Comparison:
                 Finding(
                     "info",
                     "course-days",
-                    f"{units.format_quantity(per_day / day_factor, day_unit)} for {n} days gives "
-                    f"the course of {units.format_quantity(per_day * n / factor, unit)}"
+                    f"{units.format_amount(per_day / day_factor, day_unit)} for {n} days gives "
+                    f"the course of {units.format_amount(per_day * n / factor, unit)}"
                     + (
                         f" (also {', '.join(str(k) for k in fitting[1:])} days)"
                         if len(fitting) > 1
@@ -1233,10 +1368,13 @@ class _Comparison:
             result = "below"
         else:
             result = "within"
+        # equal ends are one value ("2 g/day", never "2 g/day to 2 g/day"), as in every view
+        same = units.format_amount(low / factor, unit) == units.format_amount(high / factor, unit)
+        span = "{high}" if same else "{low} to {high}"
         steps.append(
             Step(
                 f"compare ({basis})",
-                f"ordered {{ordered}}: {result} the range {{low}} to {{high}}",
+                f"ordered {{ordered}}: {result} the range {span}",
                 (
                     ("ordered", ordered / factor, unit),
                     ("low", low / factor, unit),
@@ -1251,7 +1389,7 @@ class _Comparison:
                 Finding(
                     "moderate",
                     f"order-{result}-range",
-                    f"the order gives {units.format_quantity(ordered / factor, unit)}, {result} "
+                    f"the order gives {units.format_amount(ordered / factor, unit)}, {result} "
                     f"the range for this patient ({_range_text(low / factor, high / factor, unit)}"
                     f", from the {origin})",
                     "Check the intended dose with the prescriber.",
@@ -1272,8 +1410,8 @@ def _per_text(per: str) -> str:
 
 def _range_text(low: float, high: float, unit: str) -> str:
     if math.isclose(low, high):
-        return units.format_quantity(low, unit)
-    return f"{units.format_quantity(low, unit)} to {units.format_quantity(high, unit)}"
+        return units.format_amount(low, unit)
+    return f"{units.format_amount(low, unit)} to {units.format_amount(high, unit)}"
 
 
 def _kind_text(kind: str) -> str:

@@ -21,18 +21,17 @@ no dose is given, or the caution.
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any, Final
 
 import attrs
 
-from .catalog import get_catalog
-from .errors import InputError
-from .model import EVIDENCE_GRADES, Catalog, Drug, Regimen
-from .patient import Patient
-from .result import DosePlan, DoseRange, Finding, Status
-from .units import format_quantity
+from ..catalog import get_catalog
+from ..catalog.model import EVIDENCE_GRADES, Catalog, Drug, Regimen
+from ..errors import InputError
+from ..patient import Patient
+from ..results import Administration, DosePlan, DoseRange, Finding, Status
+from .dosing import dose
+from .orders import _age_fit
 
 __all__ = [
     "CALCINOSIS_TYPES",
@@ -40,7 +39,6 @@ __all__ = [
     "Option",
     "OptionsReport",
     "options",
-    "options_text",
 ]
 
 OPTIONS_SCHEMA: Final = "calcidose/options/1"
@@ -56,14 +54,6 @@ _STATUS_RANK: Final = {
     "contraindicated": 5,
 }
 _EVIDENCE_RANK: Final = {grade: n for n, grade in enumerate(EVIDENCE_GRADES)}
-_HEADLINE: Final = {
-    "ok": "OK",
-    "caution": "CAUTION",
-    "major": "MAJOR",
-    "cannot-check": "CANNOT CHECK",
-    "not-dosable": "NOT DOSABLE",
-    "contraindicated": "CONTRAINDICATED",
-}
 
 
 @attrs.frozen(slots=True)
@@ -84,6 +74,7 @@ class Option:
     findings: tuple[Finding, ...]
     sources: tuple[str, ...]
     dose: DoseRange | None = None
+    administrations: tuple[Administration, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +90,7 @@ class Option:
             "reported_for_type": self.reported_for_type,
             "not_indicated": self.not_indicated,
             "dose": self.dose.to_dict() if self.dose is not None else None,
+            "administrations": [a.to_dict() for a in self.administrations],
             "findings": [f.to_dict() for f in self.findings],
             "sources": list(self.sources),
         }
@@ -123,8 +115,6 @@ class OptionsReport:
 
 
 def _age_fits(regimen: Regimen, age: float | None) -> bool | None:
-    from .orders import _age_fit
-
     return _age_fit(regimen, age)
 
 
@@ -192,8 +182,6 @@ def options(
         raise InputError(
             f"unknown calcinosis type {calcinosis_type!r}; known: {', '.join(CALCINOSIS_TYPES)}"
         )
-    from .dosing import dose
-
     cat = catalog if catalog is not None else get_catalog()
     entries: list[Option] = []
     for drug in cat.drugs.values():
@@ -221,6 +209,7 @@ def options(
                 findings=plan.findings,
                 sources=plan.sources,
                 dose=plan.dose,
+                administrations=plan.administrations,
             )
         )
     entries.sort(
@@ -234,56 +223,3 @@ def options(
         )
     )
     return OptionsReport(calcinosis_type, tuple(entries), cat.tables_version)
-
-
-def options_text(report: OptionsReport) -> str:
-    """The options for a pharmacist or clinician to read, ranked by evidence level."""
-    from .render import DISCLAIMER
-
-    kind = report.calcinosis_type or "any type (none given)"
-    lines = [
-        f"Therapy options for this patient (calcinosis type: {kind}), ranked by level of "
-        "evidence (Traineau et al. 2020); contraindicated entries last",
-        "",
-    ]
-    width = max(len(h) for h in _HEADLINE.values()) + 2
-    for n, o in enumerate(report.options, 1):
-        head = f"[{_HEADLINE[o.status]}]".ljust(width)
-        evidence = f"evidence {o.evidence}" if o.evidence else "evidence not graded"
-        extra = []
-        if o.reported_for_type is False:
-            extra.append(f"not reported for {report.calcinosis_type} calcinosis")
-        if o.not_indicated:
-            extra.append("not indicated or advised against for this patient")
-        route = f", {o.route}" if o.route and o.route != "none" else ""
-        lines.append(f"{n:>2}. {head} {o.name} ({o.kind}{route}; {evidence})")
-        if o.regimen_title:
-            lines.append(f"      regimen: {o.regimen_title}")
-        if o.dose is not None and o.status in ("ok", "caution", "major"):
-            low = format_quantity(o.dose.low, o.dose.unit, o.dose.cap)
-            high = format_quantity(o.dose.high, o.dose.unit, o.dose.cap)
-            span = low if low == high else f"{low} to {high}"
-            lines.append(f"      range for this patient: {span} ({o.dose.basis})")
-        lines.append(f"      why: {o.reason}")
-        for note in extra:
-            lines.append(f"      note: {note}")
-    lines += ["", f"tables {report.tables_version}", DISCLAIMER]
-    return "\n".join(lines)
-
-
-class _CallableModule(types.ModuleType):
-    """``calcidose.options`` names both this module and :func:`options`: importing the module
-    (``from calcidose.options import ...``) rebinds the package attribute to the module, so the
-    module is made callable and ``calcidose.options(patient)`` works either way."""
-
-    def __call__(
-        self,
-        patient: Patient,
-        calcinosis_type: str | None = None,
-        *,
-        catalog: Catalog | None = None,
-    ) -> OptionsReport:
-        return options(patient, calcinosis_type, catalog=catalog)
-
-
-sys.modules[__name__].__class__ = _CallableModule

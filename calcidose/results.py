@@ -7,11 +7,13 @@ each as ``{"value": number, "unit": "UCUM"}``. Text for people is made by
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final, Literal
 
 import attrs
 
 __all__ = [
+    "DISCLAIMER",
     "DOSE_PLAN_SCHEMA",
     "EXIT_CODES",
     "SEVERITIES",
@@ -26,6 +28,12 @@ __all__ = [
     "quantity_dict",
     "status_of",
 ]
+
+#: The last line of every text view (render, options): the tool supports a clinician, never
+#: replaces one. Here, below the engine and render, so that both can print it.
+DISCLAIMER: Final = (
+    "calcidose supports, and never replaces, the judgement of the prescriber and pharmacist."
+)
 
 DOSE_PLAN_SCHEMA: Final = "calcidose/dose-plan/2"
 
@@ -79,16 +87,24 @@ def quantity_dict(value: float | None, unit: str) -> dict[str, Any] | None:
 
 
 def _clean(value: float) -> float | int:
+    if not math.isfinite(value):
+        # JSON has no Infinity or NaN; every entry refuses them, so this is a bug, not an input
+        raise ValueError(f"a non-finite number reached the output: {value!r}")
     rounded = round(value, 9)
+    if rounded == 0 and value != 0:
+        # a positive amount is never written as 0: 12 significant digits instead of 9 decimals
+        return float(f"{value:.12g}")
     return int(rounded) if rounded == int(rounded) and abs(rounded) < 2**53 else rounded
 
 
 def _fill(template: str, terms: tuple[tuple[str, float, str], ...]) -> str:
-    from .units import format_quantity
+    """The template with its terms written as the views write amounts: in the dispensing unit
+    (from 1,000 mg on in grams, to the milligram), measures to their precision."""
+    from .units import format_amount
 
     if not terms:
         return template
-    return template.format(**{n: format_quantity(v, u, places=_PLACES.get(u)) for n, v, u in terms})
+    return template.format(**{n: format_amount(v, u, places=_PLACES.get(u)) for n, v, u in terms})
 
 
 @attrs.frozen(slots=True)
@@ -195,6 +211,12 @@ class Administration:
     #: the rounded amounts as volumes (mL) of a solution measured by volume, else None
     volume_low: float | None = None
     volume_high: float | None = None
+    #: the rounded amounts as whole units of the product's strengths (``((count, strength in
+    #: unit), ...)``, fewest units), empty when the product is not given in whole units
+    units_low: tuple[tuple[int, float], ...] = ()
+    units_high: tuple[tuple[int, float], ...] = ()
+    #: the concentration (mg/mL) of a solution measured by volume, else None
+    concentration: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         rounded: dict[str, Any] | None = None
@@ -208,6 +230,20 @@ class Administration:
                 rounded["volume"] = {
                     "low": quantity_dict(self.volume_low, "mL"),
                     "high": quantity_dict(self.volume_high, "mL"),
+                }
+                if self.concentration is not None:
+                    rounded["concentration"] = quantity_dict(self.concentration, "mg/mL")
+            if self.units_low and self.units_high:
+                rounded["dispense"] = {
+                    "form": self.form,
+                    "low": [
+                        {"count": n, "strength": quantity_dict(s, self.unit)}
+                        for n, s in self.units_low
+                    ],
+                    "high": [
+                        {"count": n, "strength": quantity_dict(s, self.unit)}
+                        for n, s in self.units_high
+                    ],
                 }
         return {
             "frequency": self.frequency,
@@ -253,7 +289,13 @@ def status_of(findings: tuple[Finding, ...], dosable: bool = True) -> Status:
 
 @attrs.frozen(slots=True)
 class DosePlan:
-    """What calcidose computes for a drug and a patient. ``to_dict()`` is the CLI's JSON."""
+    """What calcidose computes for a drug and a patient. ``to_dict()`` is the CLI's JSON.
+
+    Every amount is a magnitude beside its UCUM code: ``dose`` (a :class:`DoseRange`, in
+    ``dose.unit``, which agrees with ``dose.basis``: ``mg/d`` per day, ``mg`` per
+    administration), each of ``administrations`` in its ``unit``; trace steps and findings keep
+    their terms with units. ``to_dict()`` writes every quantity as ``{"value", "unit"}``.
+    """
 
     drug: str
     drug_name: str

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Catalog, Drug, TQuantity
-from .units import format_quantity
+from ..catalog.model import Catalog, Drug, Product, TQuantity
+from ..units import format_quantity
+from . import amount_text, span_text
 
 __all__ = ["monograph", "monograph_text"]
 
@@ -123,6 +124,23 @@ def _all_sources(drug: Drug) -> list[str]:
     return out
 
 
+def _dispensed_as(p: Product) -> str:
+    """A product as it is dispensed: whole units of its strengths, or a volume of its
+    concentration measured in its volume step."""
+    strengths = ", ".join(amount_text(s.value, s.unit) for s in p.strengths)
+    parts = [p.form]
+    if strengths:
+        parts.append(f"strengths {strengths}")
+    if p.concentration is not None:
+        conc = format_quantity(p.concentration.value, p.concentration.unit)
+        step = p.volume_step
+        measured = f", measured in {format_quantity(step.value, step.unit)} steps" if step else ""
+        parts.append(f"{conc}{measured}")
+    if p.frequencies:
+        parts.append(f"for {', '.join(f.replace('-', ' ') for f in p.frequencies)}")
+    return "; ".join(parts)
+
+
 def monograph_text(catalog: Catalog, drug: Drug) -> str:
     """The monograph for people."""
     lines = [f"{drug.name} ({drug.kind})" + (" - ISMP HIGH-ALERT" if drug.high_alert else "")]
@@ -139,24 +157,19 @@ def monograph_text(catalog: Catalog, drug: Drug) -> str:
             lines.append(f"  NOT DOSABLE: {r.not_dosable_reason}")
         if r.dose is not None:
             d = r.dose
-            lines.append(
-                f"  dose {d.basis} ({d.scale}): {format_quantity(d.low.value, d.low.unit)}"
-                f" to {format_quantity(d.high.value, d.high.unit)} "
-                f"[{', '.join(d.sources)}]"
-            )
+            if d.low.unit == d.high.unit:
+                span = span_text(d.low.value, d.high.value, d.low.unit)
+            else:
+                span = f"{amount_text(d.low.value, d.low.unit)} to "
+                span += amount_text(d.high.value, d.high.unit)
+            lines.append(f"  dose {d.basis} ({d.scale}): {span} [{', '.join(d.sources)}]")
         for c in r.caps:
             lines.append(
-                f"  cap ({c.kind}) per {c.per}: {format_quantity(c.max.value, c.max.unit)}"
+                f"  cap ({c.kind}) per {c.per}: {amount_text(c.max.value, c.max.unit)}"
                 f" [{', '.join(c.sources)}]"
             )
         for p in r.products:
-            strengths = ", ".join(format_quantity(s.value, s.unit) for s in p.strengths)
-            conc = (
-                format_quantity(p.concentration.value, p.concentration.unit)
-                if (p.concentration)
-                else ""
-            )
-            lines.append(f"  product: {p.form} {strengths or conc}")
+            lines.append(f"  product: {_dispensed_as(p)}")
         for note in r.notes:
             lines.append(f"  note: {note}")
     if drug.rules:

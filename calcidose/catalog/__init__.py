@@ -7,7 +7,7 @@ directories separated by ``os.pathsep``). Any problem in any file raises one
 is skipped and nothing half-loaded is ever returned.
 
 Structure is checked by cattrs (``forbid_extra_keys``, Literal values, types) with JSONPath-like
-field paths; meaning is checked by :mod:`calcidose.validate` (units and their dimensions,
+field paths; meaning is checked by :mod:`calcidose.catalog.validate` (units and their dimensions,
 ranges, caps, references, plausibility).
 """
 
@@ -26,7 +26,7 @@ from typing import Any, Final, TypeVar
 import cattrs
 import cattrs.v
 
-from .errors import InputError, TableError, TableProblem, UnknownDrugError
+from ..errors import InputError, InputTypeError, TableError, TableProblem, UnknownDrugError
 from .model import (
     Catalog,
     Condition,
@@ -103,7 +103,7 @@ def default_tables() -> Traversable:
     packaged = resources.files("calcidose").joinpath("tables")
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "tables"
+    checkout = Path(__file__).resolve().parents[2] / "tables"
     if checkout.is_dir():
         return checkout
     raise TableError([TableProblem("tables", "", "", "the shipped tables are missing")])
@@ -579,7 +579,7 @@ def _aliases(
     labels: Mapping[str, str],
     vocab_labels: Mapping[tuple[str, str], str],
 ) -> dict[str, str]:
-    """Names (id, synonyms, brands), normalised (:func:`calcidose.vocabulary.normalise`) ->
+    """Names (id, synonyms, brands), normalised (:func:`calcidose.catalog.vocabulary.normalise`) ->
     drug or substance id; two entries sharing a name is an error, named at the file of the
     entry that collides (``labels``: drug id -> file, as from _labels)."""
     from .vocabulary import normalise
@@ -632,6 +632,8 @@ def resolve_drug(catalog: Catalog, name: str) -> Drug:
     """The catalog drug ``name`` names: an id or a synonym, exactly after case folding and
     separator normalisation (no fuzzy match). An unknown name is an UnknownDrugError with up
     to three "did you mean" suggestions (difflib), which are never applied."""
+    if not isinstance(name, str):
+        raise InputTypeError(f"a drug must be named by text, not {type(name).__name__}")
     target = catalog.aliases.get(name)
     if target is None:
         key = _fold(name)

@@ -1,4 +1,4 @@
-"""The dose engine: a regimen and a patient -> a :class:`~calcidose.result.DosePlan`.
+"""The dose engine: a regimen and a patient -> a :class:`~calcidose.results.DosePlan`.
 
 Steps, each recorded in the trace (and, where it changes the answer, as a finding):
 
@@ -11,7 +11,7 @@ Steps, each recorded in the trace (and, where it changes the answer, as a findin
    and a conflict between sources is reported with both;
 5. the split into administrations per frequency, and rounding to the strengths of the products
    (Decimal, half up, never past a cap, within one strength step of the exact amount);
-6. the rules of :mod:`calcidose.rules` (contraindications, interactions, cautions).
+6. the rules of :mod:`calcidose.engine.rules` (contraindications, interactions, cautions).
 
 All arithmetic is on canonical floats (kg, m2, mg, mg/d, mg/wk, mL); units are attached only
 to the result.
@@ -25,13 +25,13 @@ from decimal import Decimal
 from functools import reduce
 from typing import Final
 
-from . import frequency as freq_mod
-from . import units
-from .catalog import get_catalog, resolve_drug
-from .errors import UnknownRegimenError
-from .model import Cap, Catalog, Drug, Product, Regimen
-from .patient import Patient
-from .result import (
+from .. import frequency as freq_mod
+from .. import units
+from ..catalog import get_catalog, resolve_drug
+from ..catalog.model import Cap, Catalog, Drug, Product, Regimen
+from ..errors import InputTypeError, PatientTypeError, UnknownRegimenError
+from ..patient import Patient
+from ..results import (
     SEVERITY_RANK,
     Administration,
     DosePlan,
@@ -41,6 +41,9 @@ from .result import (
     Step,
     status_of,
 )
+from . import rules
+from .dispense import fewest_units
+from .limits import Limit
 from .rounding import Practical, practical_amounts
 
 __all__ = ["Limit", "cap_limits", "dose", "require_regimen", "select_regimen"]
@@ -56,22 +59,6 @@ _CAP_PER: Final = {
 _SUFFIX: Final = {"per-day": "/d", "per-week": "/wk"}
 #: Per-kg cap units -> the unit of the cap once multiplied by the body weight.
 _PER_KG_CAP: Final = {"mg/kg/d": "mg/d", "ug/kg/d": "ug/d", "mg/kg": "mg", "g/kg": "g"}
-
-
-class Limit:
-    """A maximum in canonical units, where it comes from, and its sources."""
-
-    __slots__ = ("kind", "note", "per", "sources", "unit", "value")
-
-    def __init__(
-        self, kind: str, per: str, value: float, unit: str, sources: tuple[str, ...], note: str
-    ) -> None:
-        self.kind = kind
-        self.per = per
-        self.value = value  # canonical (mg, mg/d, mg/wk or mL)
-        self.unit = unit  # the UCUM code the table wrote
-        self.sources = sources
-        self.note = note
 
 
 #: Routes whose product strengths are container sizes (vials), not amounts given whole.
@@ -97,6 +84,7 @@ class _Split:
         "smallest",
         "sources",
         "step",
+        "strengths",
     )
 
     def __init__(self, freq: freq_mod.Frequency, product: Product | None, route: str) -> None:
@@ -106,6 +94,7 @@ class _Split:
         self.step: float | None = None
         self.smallest = 0.0
         self.concentration: float | None = None
+        self.strengths: tuple[float, ...] = ()
         self.measure = "none"
         self.label = f"round to {self.form} strengths"
         if product is None:
@@ -121,6 +110,7 @@ class _Split:
             self.label = f"measure {self.form} by volume"
         elif product.strengths and (route not in _PARENTERAL or product.whole_vials):
             strengths = [_canonical(s.value, s.unit) for s in product.strengths]
+            self.strengths = tuple(strengths)
             self.step = _gcd_step(strengths)
             self.smallest = min(strengths)
             self.measure = "strengths"
@@ -184,11 +174,23 @@ def _restricted(regimen: Regimen) -> bool:
 
 
 def require_regimen(drug: Drug, regimen_id: str) -> Regimen:
-    """The drug's regimen with this id, or UnknownRegimenError listing its regimens."""
+    """The drug's regimen with this id (case aside: ``ORAL-FIXED`` is ``oral-fixed``), or
+    UnknownRegimenError listing its regimens, with "did you mean" suggestions never applied."""
     chosen = drug.regimen(regimen_id)
+    if chosen is None and isinstance(regimen_id, str):
+        key = regimen_id.strip().casefold()
+        chosen = next((r for r in drug.regimens if r.id.casefold() == key), None)
     if chosen is None:
-        known = ", ".join(r.id for r in drug.regimens)
-        raise UnknownRegimenError(f"{drug.id} has no regimen {regimen_id!r}; its regimens: {known}")
+        import difflib
+
+        ids = [r.id for r in drug.regimens]
+        close = difflib.get_close_matches(str(regimen_id).casefold(), ids, n=3, cutoff=0.75)
+        hint = ""
+        if close:
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}? (not applied)"
+        raise UnknownRegimenError(
+            f"{drug.id} has no regimen {regimen_id!r}{hint}; its regimens: {', '.join(ids)}"
+        )
     return chosen
 
 
@@ -337,7 +339,7 @@ def _note(note: str) -> str:
 
 def _unscaled_finding(regimen: Regimen, caps: list[Cap]) -> Finding:
     listed = "; ".join(
-        units.format_quantity(c.max.value, c.max.unit) + f" ({c.kind}, per {c.per})" for c in caps
+        units.format_amount(c.max.value, c.max.unit) + f" ({c.kind}, per {c.per})" for c in caps
     )
     return Finding(
         "cannot-check",
@@ -369,7 +371,7 @@ def _strictest(
     distinct = {lim.value for lim in relevant}
     if len(distinct) > 1:
         listing = "; ".join(
-            f"{units.format_quantity(lim.value / units.UCUM[out_code].factor, out_code)} "
+            f"{units.format_amount(lim.value / units.UCUM[out_code].factor, out_code)} "
             f"({lim.kind}: {', '.join(lim.sources)})"
             for lim in sorted(relevant, key=lambda lim: lim.value)
         )
@@ -485,7 +487,8 @@ def _no_practical(
     for n, value in enumerate(nearest):
         terms.append((f"n{n}", value / f, code))
     if nearest:
-        near = "; the nearest are " + " and ".join(f"{{n{n}}}" for n in range(len(nearest)))
+        verb = "is" if len(nearest) == 1 else "are"
+        near = f"; the nearest {verb} " + " and ".join(f"{{n{n}}}" for n in range(len(nearest)))
     exact = "{high}" if per[1] - per[0] <= 1e-9 * max(1.0, per[1]) else "{low} to {high}"
     return Finding(
         "info",
@@ -512,7 +515,8 @@ def _administrations(
     findings: list[Finding],
 ) -> list[Administration]:
     """Split a per-day/per-week range per frequency and round to each product's practical
-    amounts (module :mod:`calcidose.rounding`: inward, within the tolerance, never past a cap)."""
+    amounts (module :mod:`calcidose.engine.rounding`: inward, within the tolerance, never past
+    a cap)."""
     amount_code = out_code.split("/")[0]
     amount_factor = units.UCUM[amount_code].factor
     admin_cap = min((lim.value for lim in limits if lim.per == "administration"), default=None)
@@ -578,11 +582,16 @@ def _administration(
 ) -> Administration:
     f = units.UCUM[code].factor
     r_low = r_high = v_low = v_high = None
+    u_low: tuple[tuple[int, float], ...] = ()
+    u_high: tuple[tuple[int, float], ...] = ()
     if practical is not None and practical.low is not None and practical.high is not None:
         r_low, r_high = practical.low / f, practical.high / f
         if split.concentration is not None:
             v_low = practical.low / split.concentration
             v_high = practical.high / split.concentration
+        if split.measure == "strengths" and split.strengths:
+            u_low = tuple((n, s / f) for n, s in fewest_units(practical.low, split.strengths))
+            u_high = tuple((n, s / f) for n, s in fewest_units(practical.high, split.strengths))
     return Administration(
         split.freq.id,
         split.freq.text,
@@ -595,6 +604,9 @@ def _administration(
         None if split.step is None else split.step / f,
         v_low,
         v_high,
+        u_low,
+        u_high,
+        split.concentration,
     )
 
 
@@ -629,9 +641,20 @@ def dose(
     :class:`~calcidose.errors.UnknownRegimenError` for names the catalog does not hold; every
     other problem (missing data, contraindications, not dosable) is in the plan's status and
     findings.
-    """
-    from . import rules
 
+    Units: the patient's quantities carry theirs (:class:`~calcidose.patient.Patient`); every
+    amount of the plan is a magnitude beside its UCUM code (``plan.dose.low`` and ``high`` in
+    ``plan.dose.unit``, e.g. ``mg/d`` for a per-day range; each administration in its own
+    ``unit``), and ``to_dict()`` writes each quantity as ``{"value": ..., "unit": ...}``.
+    """
+
+    if not isinstance(patient, Patient):
+        raise PatientTypeError(
+            f"patient must be a calcidose.Patient (Patient(...) or Patient.from_dict(...)), "
+            f"not {type(patient).__name__}"
+        )
+    if regimen is not None and not isinstance(regimen, str):
+        raise InputTypeError(f"regimen must be a regimen id (text), not {type(regimen).__name__}")
     cat = catalog if catalog is not None else get_catalog()
     entry = resolve_drug(cat, drug)
     chosen, findings, steps = select_regimen(entry, patient, regimen)
@@ -718,7 +741,7 @@ def _scale(
             )
         )
         return None
-    from .measures import bsa_m2
+    from ..measures import bsa_m2
 
     bsa = bsa_m2(weight, height, "mosteller")
     steps.append(
@@ -755,7 +778,8 @@ def _compute(
     low = _canonical(spec.low.value, spec.low.unit) * scale
     high = _canonical(spec.high.value, spec.high.unit) * scale
     if spec.scale == "fixed":
-        formula = "{low} to {high}"
+        # a range whose ends are equal is one value (issue 11 §4); both ends stay in the terms
+        formula = "{high}" if spec.low == spec.high else "{low} to {high}"
         terms: tuple[tuple[str, float, str], ...] = (
             ("low", low / out_factor, out_code),
             ("high", high / out_factor, out_code),
@@ -803,7 +827,7 @@ def _compute(
         steps.append(
             Step(
                 "apply cap",
-                "range limited to {low} to {high}",
+                "range limited to {high}" if low == high else "range limited to {low} to {high}",
                 (("low", low / out_factor, out_code), ("high", high / out_factor, out_code)),
                 sources=cap.sources,
             )

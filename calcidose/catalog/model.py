@@ -143,7 +143,7 @@ class Condition:
     description: str = ""
     sources: tuple[str, ...] = ()
     #: A renal condition: the creatinine clearance band it implies (CrCl below this, mL/min);
-    #: every renal rule reads it through :mod:`calcidose.renal`.
+    #: every renal rule reads it through :mod:`calcidose.engine.renal`.
     implies_crcl_below: TQuantity | None = None
 
 
@@ -165,7 +165,7 @@ class Substance:
     ``classes`` are the interaction classes the rules use; each is backed by one of the entry's
     ``sources`` that is also a source of the class (validated). A medication with no class is
     known and screens clean. ``synonyms`` (ids) and ``brands`` (as spelled on the pack) name it
-    exactly, case and separators aside (:mod:`calcidose.vocabulary`)."""
+    exactly, case and separators aside (:mod:`calcidose.catalog.vocabulary`)."""
 
     id: str
     name: str

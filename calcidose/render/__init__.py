@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Final
 
-from .model import Catalog
-from .result import DosePlan, Finding
-from .units import UCUM, format_quantity
+from ..catalog.model import Catalog
+from ..engine.dispense import units_text
+from ..results import DISCLAIMER, Administration, DosePlan, Finding
+from ..units import format_amount, format_quantity
 
 if TYPE_CHECKING:
-    from .orders import OrderCheck
+    from ..engine.orders import OrderCheck
 
 __all__ = [
     "DISCLAIMER",
@@ -28,10 +29,6 @@ __all__ = [
     "span_text",
     "to_json",
 ]
-
-DISCLAIMER: Final = (
-    "calcidose supports, and never replaces, the judgement of the prescriber and pharmacist."
-)
 
 _HEADLINE: Final = {
     "ok": "OK",
@@ -59,16 +56,10 @@ def to_json(data: Any) -> str:
 
 
 def amount_text(value: float, code: str, ceiling: float | None = None) -> str:
-    """An amount in the unit it is dispensed in: from 1,000 mg on in grams (``2 g``, not
-    ``2,000 mg``; ``12.5 g/day``), written to the milligram (three decimals of a gram), so no
-    precision is lost; below that, as :func:`format_quantity` writes it. ``ceiling`` (a cap in
+    """An amount in the unit it is dispensed in (:func:`calcidose.units.format_amount`): from
+    1,000 mg on in grams (``2 g``, not ``2,000 mg``), to the milligram; ``ceiling`` (a cap in
     ``code``) is never passed."""
-    numerator, slash, rest = code.partition("/")
-    grams = "g" + slash + rest
-    if numerator == "mg" and abs(value) >= 1000 and grams in UCUM:
-        cap = ceiling / 1000 if ceiling is not None else None
-        return format_quantity(value / 1000, grams, cap, places=3)
-    return format_quantity(value, code, ceiling)
+    return format_amount(value, code, ceiling)
 
 
 def span_text(low: float, high: float, code: str, ceiling: float | None = None) -> str:
@@ -76,6 +67,66 @@ def span_text(low: float, high: float, code: str, ceiling: float | None = None) 
     ``2 g/day to 2 g/day``)."""
     a, b = amount_text(low, code, ceiling), amount_text(high, code, ceiling)
     return a if a == b else f"{a} to {b}"
+
+
+def dispense_text(a: Administration) -> str:
+    """What the practical amounts are given as: whole units of the product's strengths
+    (``1 x 60 mg to 1 x 90 mg immediate-release tablet``), or the measured volume of its
+    concentration (``20 mL of 100 mg/mL``); empty when the tables give neither."""
+    if a.units_low and a.units_high:
+        low = units_text(a.units_low, lambda s: amount_text(s, a.unit))
+        high = units_text(a.units_high, lambda s: amount_text(s, a.unit))
+        span = low if low == high else f"{low} to {high}"
+        return f"{span} {a.form}".rstrip()
+    if a.volume_low is not None and a.volume_high is not None:
+        text = span_text(a.volume_low, a.volume_high, "mL")
+        if a.concentration is not None:
+            text += f" of {format_quantity(a.concentration, 'mg/mL')}"
+        return text
+    return ""
+
+
+def given_as_lines(result: OrderCheck) -> list[str]:
+    """What the ordered amount is given as with each product of the regimen
+    (``Given as: 90 mg = 1 x 90 mg immediate-release tablet``), or that no product gives it."""
+    if result.per_administration is None or not result.dispensed:
+        return []
+    value, unit = result.per_administration
+    amount = amount_text(value, unit)
+    given = [d for d in result.dispensed if d.given]
+    lines = []
+    for d in given:
+        if d.units:
+            made = units_text(d.units, lambda x, u=d.unit: amount_text(x, u))
+            lines.append(f"Given as: {amount} = {made} {d.form}".rstrip())
+        else:
+            shown = format_quantity(d.volume or 0.0, "mL", places=3)
+            conc = format_quantity(d.concentration or 0.0, "mg/mL")
+            lines.append(f"Given as: {amount} = {shown} of {conc}")
+    if given:
+        return lines
+    products = []
+    for d in result.dispensed:
+        if d.concentration is not None:
+            step = format_quantity(d.volume_step or 0.0, "mL", places=3)
+            products.append(
+                f"{d.form} of {format_quantity(d.concentration, 'mg/mL')}: "
+                f"{format_quantity(d.volume or 0.0, 'mL', places=3)}, not a whole number of its "
+                f"{step} steps"
+            )
+        else:
+            sizes = ", ".join(amount_text(x, d.unit) for x in d.strengths)
+            products.append(f"{d.form}: {sizes}")
+    return [f"Given as: no product gives exactly {amount} ({'; '.join(products)})"]
+
+
+def practical_text(a: Administration) -> str:
+    """The practical amounts of one administration and what they are dispensed as."""
+    if a.rounded_low is None or a.rounded_high is None:
+        return ""
+    text = span_text(a.rounded_low, a.rounded_high, a.unit)
+    shown = dispense_text(a)
+    return f"{text} = {shown}" if shown else text
 
 
 def cited_sources(result: Any) -> list[str]:
@@ -168,9 +219,7 @@ def _dose_lines(plan: DosePlan) -> list[str]:
         form = f", {a.form}" if a.form else ""
         text = f"  {a.frequency_text}{form}: {span_text(a.low, a.high, a.unit)} each time"
         if a.rounded_low is not None and a.rounded_high is not None and a.step is not None:
-            text += f"; practical: {span_text(a.rounded_low, a.rounded_high, a.unit)}"
-            if a.volume_low is not None and a.volume_high is not None:
-                text += f" = {span_text(a.volume_low, a.volume_high, 'mL')}"
+            text += f"; practical: {practical_text(a)}"
             text += f" ({amount_text(a.step, a.unit)} steps)"
         lines.append(text)
     return lines
@@ -244,6 +293,8 @@ def order_text(result: OrderCheck, catalog: Catalog | None = None, *, brief: boo
     written = "; ".join(f"{amount_text(v, u)}{label}" for label, (v, u) in ordered)
     prefix = "Ordered (NOT a dose to give)" if result.verdict == "contraindicated" else "Ordered"
     lines.append(f"{prefix}: {written}")
+    if result.verdict != "contraindicated" and result.per_administration is not None:
+        lines += given_as_lines(result)
     if result.expected_unit is not None and result.expected_basis is not None:
         span = span_text(
             result.expected_low or 0.0, result.expected_high or 0.0, result.expected_unit
