@@ -32,7 +32,7 @@ class TablesRef(NamedTuple):
 
 
 def _directory_hash(path: str) -> str:
-    from ..tablefiles import content_hash
+    from ..catalog.tablefiles import content_hash
 
     root = Path(path)
     if not root.is_dir():

@@ -34,7 +34,7 @@ from .reference import check_row
 from .schema import AUDIT_SCHEMA, conform
 
 if TYPE_CHECKING:
-    from ..model import Catalog
+    from ..catalog.model import Catalog
 
 __all__ = ["MEMO_LIMIT", "Kernel", "audit_batch"]
 
