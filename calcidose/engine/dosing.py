@@ -39,6 +39,7 @@ from ..results import (
     Finding,
     Severity,
     Step,
+    is_complete,
     status_of,
 )
 from . import rules
@@ -685,6 +686,7 @@ def dose(
         regimen_title=chosen.title if chosen is not None else None,
         route=chosen.route if chosen is not None else None,
         status=status_of(tuple(findings), chosen is None or chosen.dosable),
+        complete=is_complete(tuple(findings), chosen is None or chosen.dosable),
         dose=dose_range,
         administrations=tuple(admins),
         findings=tuple(findings),
@@ -787,6 +789,9 @@ def _compute(
     else:
         code = "kg" if spec.scale == "weight" else "m2"
         formula = "{rate_low} x {scale} = {low}; {rate_high} x {scale} = {high}"
+        if spec.low == spec.high:
+            # one rate (375 mg/m2): one product, written once; both ends stay in the terms
+            formula = "{rate_high} x {scale} = {high}"
         terms = (
             ("rate_low", spec.low.value, spec.low.unit),
             ("rate_high", spec.high.value, spec.high.unit),
