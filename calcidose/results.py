@@ -7,6 +7,7 @@ each as ``{"value": number, "unit": "UCUM"}``. Text for people is made by
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final, Literal
 
 import attrs
@@ -86,16 +87,24 @@ def quantity_dict(value: float | None, unit: str) -> dict[str, Any] | None:
 
 
 def _clean(value: float) -> float | int:
+    if not math.isfinite(value):
+        # JSON has no Infinity or NaN; every entry refuses them, so this is a bug, not an input
+        raise ValueError(f"a non-finite number reached the output: {value!r}")
     rounded = round(value, 9)
+    if rounded == 0 and value != 0:
+        # a positive amount is never written as 0: 12 significant digits instead of 9 decimals
+        return float(f"{value:.12g}")
     return int(rounded) if rounded == int(rounded) and abs(rounded) < 2**53 else rounded
 
 
 def _fill(template: str, terms: tuple[tuple[str, float, str], ...]) -> str:
-    from .units import format_quantity
+    """The template with its terms written as the views write amounts: in the dispensing unit
+    (from 1,000 mg on in grams, to the milligram), measures to their precision."""
+    from .units import format_amount
 
     if not terms:
         return template
-    return template.format(**{n: format_quantity(v, u, places=_PLACES.get(u)) for n, v, u in terms})
+    return template.format(**{n: format_amount(v, u, places=_PLACES.get(u)) for n, v, u in terms})
 
 
 @attrs.frozen(slots=True)
@@ -280,7 +289,13 @@ def status_of(findings: tuple[Finding, ...], dosable: bool = True) -> Status:
 
 @attrs.frozen(slots=True)
 class DosePlan:
-    """What calcidose computes for a drug and a patient. ``to_dict()`` is the CLI's JSON."""
+    """What calcidose computes for a drug and a patient. ``to_dict()`` is the CLI's JSON.
+
+    Every amount is a magnitude beside its UCUM code: ``dose`` (a :class:`DoseRange`, in
+    ``dose.unit``, which agrees with ``dose.basis``: ``mg/d`` per day, ``mg`` per
+    administration), each of ``administrations`` in its ``unit``; trace steps and findings keep
+    their terms with units. ``to_dict()`` writes every quantity as ``{"value", "unit"}``.
+    """
 
     drug: str
     drug_name: str

@@ -821,8 +821,9 @@ def test_format_number_limits() -> None:
     # the extra decimals for a tiny positive value are added one at a time, rounding half up:
     # 0.00045 -> 4 decimals -> 0.0005 (half up; half even would give 0.0004)
     assert units.format_number(0.00045) == "0.0005"
-    # and stop at 12 decimals: 4e-13 still rounds to 0 there
-    assert units.format_number(4e-13) == "0"
+    # and never stop at a zero (issue 12 §5: a positive amount is never shown as 0):
+    # 4e-13 needs 13 decimals, 0.0000000000004
+    assert units.format_number(4e-13) == "0.0000000000004"
     assert units.format_number(-0.0) == "0"
     # a Decimal ceiling is used exactly (a float would read 479.95 and not round down)
     exact, cap = Decimal("479.950000000000000001"), Decimal("479.950000000000000002")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..catalog.model import Catalog
 from ..engine.dispense import units_text
 from ..results import DISCLAIMER, Administration, DosePlan, Finding
-from ..units import UCUM, format_quantity
+from ..units import format_amount, format_quantity
 
 if TYPE_CHECKING:
     from ..engine.orders import OrderCheck
@@ -56,16 +56,10 @@ def to_json(data: Any) -> str:
 
 
 def amount_text(value: float, code: str, ceiling: float | None = None) -> str:
-    """An amount in the unit it is dispensed in: from 1,000 mg on in grams (``2 g``, not
-    ``2,000 mg``; ``12.5 g/day``), written to the milligram (three decimals of a gram), so no
-    precision is lost; below that, as :func:`format_quantity` writes it. ``ceiling`` (a cap in
+    """An amount in the unit it is dispensed in (:func:`calcidose.units.format_amount`): from
+    1,000 mg on in grams (``2 g``, not ``2,000 mg``), to the milligram; ``ceiling`` (a cap in
     ``code``) is never passed."""
-    numerator, slash, rest = code.partition("/")
-    grams = "g" + slash + rest
-    if numerator == "mg" and abs(value) >= 1000 and grams in UCUM:
-        cap = ceiling / 1000 if ceiling is not None else None
-        return format_quantity(value / 1000, grams, cap, places=3)
-    return format_quantity(value, code, ceiling)
+    return format_amount(value, code, ceiling)
 
 
 def span_text(low: float, high: float, code: str, ceiling: float | None = None) -> str:
@@ -90,6 +84,40 @@ def dispense_text(a: Administration) -> str:
             text += f" of {format_quantity(a.concentration, 'mg/mL')}"
         return text
     return ""
+
+
+def given_as_lines(result: OrderCheck) -> list[str]:
+    """What the ordered amount is given as with each product of the regimen
+    (``Given as: 90 mg = 1 x 90 mg immediate-release tablet``), or that no product gives it."""
+    if result.per_administration is None or not result.dispensed:
+        return []
+    value, unit = result.per_administration
+    amount = amount_text(value, unit)
+    given = [d for d in result.dispensed if d.given]
+    lines = []
+    for d in given:
+        if d.units:
+            made = units_text(d.units, lambda x, u=d.unit: amount_text(x, u))
+            lines.append(f"Given as: {amount} = {made} {d.form}".rstrip())
+        else:
+            shown = format_quantity(d.volume or 0.0, "mL", places=3)
+            conc = format_quantity(d.concentration or 0.0, "mg/mL")
+            lines.append(f"Given as: {amount} = {shown} of {conc}")
+    if given:
+        return lines
+    products = []
+    for d in result.dispensed:
+        if d.concentration is not None:
+            step = format_quantity(d.volume_step or 0.0, "mL", places=3)
+            products.append(
+                f"{d.form} of {format_quantity(d.concentration, 'mg/mL')}: "
+                f"{format_quantity(d.volume or 0.0, 'mL', places=3)}, not a whole number of its "
+                f"{step} steps"
+            )
+        else:
+            sizes = ", ".join(amount_text(x, d.unit) for x in d.strengths)
+            products.append(f"{d.form}: {sizes}")
+    return [f"Given as: no product gives exactly {amount} ({'; '.join(products)})"]
 
 
 def practical_text(a: Administration) -> str:
@@ -265,6 +293,8 @@ def order_text(result: OrderCheck, catalog: Catalog | None = None, *, brief: boo
     written = "; ".join(f"{amount_text(v, u)}{label}" for label, (v, u) in ordered)
     prefix = "Ordered (NOT a dose to give)" if result.verdict == "contraindicated" else "Ordered"
     lines.append(f"{prefix}: {written}")
+    if result.verdict != "contraindicated" and result.per_administration is not None:
+        lines += given_as_lines(result)
     if result.expected_unit is not None and result.expected_basis is not None:
         span = span_text(
             result.expected_low or 0.0, result.expected_high or 0.0, result.expected_unit
