@@ -599,6 +599,14 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
     ),
     # Ontario IG dose calculator: adjusted weight for BMI above 30 (from 152.4 cm); BASE is
     # 70 kg, 170 cm (24.2): 90 kg at 170 cm is 31.1
+    # boxed warning: estrogen use is a thrombosis risk factor; a progestogen alone is not
+    "immune-globulin-estrogen-thrombosis": (
+        "immune-globulin",
+        None,
+        "major",
+        C(medications=["estradiol"]),
+        C(medications=["levonorgestrel"]),
+    ),
     "immune-globulin-obesity-dosing-weight": (
         "immune-globulin",
         None,
