@@ -633,6 +633,10 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
     ),
     "alendronate-pregnancy": ("alendronate", None, "major", C(pregnant=True), C()),
     "etidronate-pregnancy": ("etidronate", None, "major", C(pregnant=True), C()),
+    # SmPC 4.6: not while breast-feeding (alendronate: given the indication; pamidronate:
+    # treated mothers should not breast-feed)
+    "alendronate-lactation": ("alendronate", None, "major", C(lactating=True), C()),
+    "pamidronate-lactation": ("pamidronate", None, "major", C(lactating=True), C()),
     "pamidronate-pregnancy": ("pamidronate", None, "major", C(pregnant=True), C()),
     # --- rituximab (HBsAg positive: major; unknown: cannot-check [S, P])
     "rituximab-hbsag-positive": (
