@@ -156,9 +156,9 @@ def test_bisphosphonate_while_breastfeeding_is_major(drug_id: str) -> None:
     plan = calcidose.dose(drug_id, woman(lactating=True))
     found = {f.code: f.severity for f in plan.findings}
     assert found[f"{drug_id}-lactation"] == "major"
-    # never exit 0: alendronate 1 (major); pamidronate has no sourced calcinosis dose, so its
-    # plan is cannot-check (3) with the major finding in it
-    assert plan.exit_code == (1 if drug_id == "alendronate" else 3)
+    # a major finding exits 1, also for pamidronate, which has no sourced calcinosis dose
+    # (status precedence: major before not-dosable and cannot-check, docs/checking.md)
+    assert plan.status == "major" and plan.exit_code == 1
     assert f"{drug_id}-lactation" not in {
         f.code for f in calcidose.dose(drug_id, woman(lactating=False)).findings
     }
