@@ -308,6 +308,7 @@ UCUM: Final[dict[str, UcumUnit]] = {
         _u("kg", "weight", 1.0),
         _u("cm", "height", 1.0),
         _u("m2", "bsa", 1.0),
+        _u("kg/m2", "bmi", 1.0, "kg/m2"),
         # time: ages and durations alike (canonical day; a = 365.25 d, mo = a/12, as UCUM)
         _u("a", "time", _DAYS_PER_YEAR, "years"),
         _u("mo", "time", _DAYS_PER_YEAR / 12, "months"),

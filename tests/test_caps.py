@@ -98,7 +98,8 @@ def test_the_issue_example_is_monotone_now() -> None:
 
 def test_immune_globulin_course_maximum() -> None:
     # Ontario IG guideline (inflammatory myopathy): maximum 2 g/kg; x 70 kg = 140 g per course
-    p = person(crcl="90 mL/min")
+    # height given: 70 kg at 170 cm is a BMI of 24.2, not obese (the dosing-weight rule)
+    p = person(crcl="90 mL/min", height="170 cm")
     over = calcidose.check("immune-globulin", "200 g", "every 4 weeks", p)
     assert over.verdict == "exceeds-maximum"
     assert (140, "g", True) in {(m.value, m.unit, m.exceeded) for m in over.maxima}

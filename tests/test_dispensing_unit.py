@@ -193,3 +193,24 @@ def test_amounts_below_a_gram_stay_in_milligrams_in_the_trace() -> None:
     assert texts["compare (per-day)"] == (
         "ordered 900 mg/day: above the range 140 mg/day to 280 mg/day"
     )
+
+
+def test_a_single_rate_times_the_patient_is_written_once() -> None:
+    # rituximab.toml iv-bsa: 375 mg/m2 both ends [rituximab-label-us]; Mosteller
+    # sqrt(171 x 73 / 3600) = 1.862 m2; 375 x 1.862 = 698.3 mg (one value, not the product twice)
+    p = Patient(
+        weight="73 kg",
+        height="171 cm",
+        age="54 years",
+        sex="male",
+        labs={"hbsag": "negative", "anti-hbc": "negative"},
+    )
+    plan = calcidose.dose("rituximab", p, regimen="iv-bsa")
+    (step,) = [s for s in plan.trace if s.label.startswith("range")]
+    assert step.text() == "375 mg/m2 x 1.862 m2 = 698.3 mg"
+    # both ends stay in the data
+    assert {n for n, _, _ in step.terms} == {"rate_low", "rate_high", "scale", "low", "high"}
+    # immune globulin adults: 2 g/kg both ends [octagam-10-label-us]; 2 x 73 = 146 g
+    ivig = calcidose.dose("immune-globulin", adult("73 kg"))
+    (step,) = [s for s in ivig.trace if s.label.startswith("range")]
+    assert step.text() == "2 g/kg x 73 kg = 146 g"

@@ -520,8 +520,11 @@ def test_volume_of_sodium_thiosulfate_is_converted_with_the_label_concentration(
 def test_volume_of_immune_globulin_course() -> None:
     # immune-globulin.toml: solution 10% = 100 mg/mL [octagam-10-label-us]; 1400 mL x 100 mg/mL
     # = 140,000 mg = 140 g, the 2 g/kg course of a 70 kg adult (2 x 70 = 140 g); no cap
-    # renal function is given (CrCl 90 mL/min): the renal boxed-warning rule can be decided
-    known = Patient(age="54 years", weight="70 kg", sex="male", crcl="90 mL/min")
+    # renal function is given (CrCl 90 mL/min): the renal boxed-warning rule can be decided;
+    # height too: 70 kg at 170 cm is a BMI of 24.2, so the obesity dosing-weight rule is decided
+    known = Patient(
+        age="54 years", weight="70 kg", height="170 cm", sex="male", crcl="90 mL/min"
+    )
     r = check("immune-globulin", "1400 mL", "every 4 weeks", known)
     assert r.per_administration == (140, "g")
     assert r.per_course == (140, "g")

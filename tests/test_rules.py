@@ -597,6 +597,15 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         C(crcl="59 mL/min"),
         C(crcl="60 mL/min"),
     ),
+    # Ontario IG dose calculator: adjusted weight for BMI above 30 (from 152.4 cm); BASE is
+    # 70 kg, 170 cm (24.2): 90 kg at 170 cm is 31.1
+    "immune-globulin-obesity-dosing-weight": (
+        "immune-globulin",
+        None,
+        "major",
+        C(weight="90 kg"),
+        C(weight="86.7 kg"),  # 86.7 / 1.70^2 = 30.0: not above 30
+    ),
     "immune-globulin-boxed-warnings": ("immune-globulin", None, "info", C(), None),
     # --- 2026-12 re-audit: lactation, pregnancy, complete renal failure (UK SmPC 4.3/4.6)
     "colchicine-pregnancy": (

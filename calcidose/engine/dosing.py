@@ -787,6 +787,9 @@ def _compute(
     else:
         code = "kg" if spec.scale == "weight" else "m2"
         formula = "{rate_low} x {scale} = {low}; {rate_high} x {scale} = {high}"
+        if spec.low == spec.high:
+            # one rate (375 mg/m2): one product, written once; both ends stay in the terms
+            formula = "{rate_high} x {scale} = {high}"
         terms = (
             ("rate_low", spec.low.value, spec.low.unit),
             ("rate_high", spec.high.value, spec.high.unit),

@@ -313,6 +313,29 @@ def _weight(ctx: Context) -> float | None:
     return ctx.patient.weight_kg
 
 
+def _height(ctx: Context) -> float | None:
+    return ctx.patient.height_cm
+
+
+def _bmi_above(threshold: float) -> Predicate:
+    """Body mass index (kg/m2, from weight and height) strictly above ``threshold``; the weight
+    or height that is not given is missing (cannot-check)."""
+
+    def leaf(ctx: Context) -> Truth:
+        weight, height = ctx.patient.weight_kg, ctx.patient.height_cm
+        if weight is None or height is None:
+            ctx.missing.update(
+                name for name, value in (("weight", weight), ("height", height)) if value is None
+            )
+            return None
+        bmi = weight / (height / 100.0) ** 2
+        # "above" as the source words it: a BMI equal to the threshold up to float rounding
+        # (86.7 kg at 170 cm is 30.000000000000004) is not above it
+        return bmi > threshold and abs(bmi - threshold) > 1e-9 * threshold
+
+    return leaf
+
+
 def _renal_band(bounds: Mapping[str, float], egfr: bool = False) -> Predicate:
     """A renal band leaf (bounds in mL/min: ``below``, ``at_most``, ``at_least``, ``above``)."""
     below, at_most = bounds.get("below"), bounds.get("at_most")
@@ -483,6 +506,10 @@ def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
         return _compare(key == "age_below", _canonical(value), _age_days, _const("age"))
     if key in ("weight_below", "weight_at_least"):
         return _compare(key == "weight_below", _canonical(value), _weight, _const("weight"))
+    if key == "height_at_least":
+        return _compare(False, _canonical(value), _height, _const("height"))
+    if key == "bmi_above":
+        return _bmi_above(_canonical(value))
     if key in ("crcl_below", "crcl_at_least"):
         flags.crcl = True
         return _renal_band({_BOUND_KEYS[key]: _canonical(value)})
