@@ -25,6 +25,7 @@ __all__ = [
     "Finding",
     "Step",
     "exit_code",
+    "is_complete",
     "quantity_dict",
     "status_of",
 ]
@@ -41,26 +42,28 @@ Status = Literal["ok", "caution", "major", "contraindicated", "cannot-check", "n
 Severity = Literal["contraindicated", "major", "moderate", "minor", "info", "cannot-check"]
 
 #: Status precedence, strongest first. The one place the overall answer is defined
-#: (docs/checking.md, "Status, headline and exit code"): the worst finding decides, so a
-#: ``major`` finding makes the status ``major`` (never ``caution`` or ``ok``). ``cannot-check``
-#: ranks above ``major``: what is missing could make the answer contraindicated, so "not
-#: verified" is the honest overall answer (the major findings are still listed first). Both
-#: exit non-zero.
+#: (docs/checking.md, "Status, headline and exit code"): the worst KNOWN finding decides, so a
+#: ``major`` finding makes the status ``major`` (never ``caution`` or ``ok``), and a known
+#: ``major`` finding is never hidden behind an unknown: ``major`` ranks above ``not-dosable``
+#: and ``cannot-check``. What is missing could still make the answer contraindicated, so such
+#: a result is marked incomplete (``complete`` false; the text headline says the check is
+#: incomplete) and still exits non-zero (1, do not give without review).
 STATUSES: Final[tuple[Status, ...]] = (
     "contraindicated",
+    "major",
     "not-dosable",
     "cannot-check",
-    "major",
     "caution",
     "ok",
 )
 SEVERITIES: Final = ("contraindicated", "major", "moderate", "minor", "info", "cannot-check")
 
-#: The order findings are shown in: what blocks first, then by severity.
+#: The order findings are shown in: the worst known finding first, then what could not be
+#: checked, then by severity (the order of :data:`STATUSES`).
 SEVERITY_RANK: Final[dict[str, int]] = {
     severity: n
     for n, severity in enumerate(
-        ("contraindicated", "cannot-check", "major", "moderate", "minor", "info")
+        ("contraindicated", "major", "cannot-check", "moderate", "minor", "info")
     )
 }
 
@@ -276,6 +279,15 @@ def exit_code(status: str) -> int:
     return EXIT_CODES[status]
 
 
+def is_complete(findings: tuple[Finding, ...], dosable: bool = True) -> bool:
+    """True when nothing was left unchecked: no ``cannot-check`` finding and a dosable regimen.
+
+    A result that is not complete may still carry a known ``contraindicated`` or ``major``
+    status (which outranks the unknown); ``complete`` says the check did not cover everything.
+    """
+    return dosable and not any(f.severity == "cannot-check" for f in findings)
+
+
 def status_of(findings: tuple[Finding, ...], dosable: bool = True) -> Status:
     """The plan status: the strongest of the findings' statuses (and not-dosable)."""
     present = {_STATUS_OF_SEVERITY[f.severity] for f in findings}
@@ -303,6 +315,9 @@ class DosePlan:
     regimen_title: str | None
     route: str | None
     status: Status
+    #: False when something could not be checked (a cannot-check finding, or no sourced dose),
+    #: even when a known worse finding gives the status (:func:`is_complete`)
+    complete: bool
     dose: DoseRange | None
     administrations: tuple[Administration, ...]
     findings: tuple[Finding, ...]
@@ -327,6 +342,7 @@ class DosePlan:
             "regimen_title": self.regimen_title,
             "route": self.route,
             "status": self.status,
+            "complete": self.complete,
             "evidence": self.evidence,
             "range_origin": self.range_origin,
             "dose": self.dose.to_dict() if self.dose is not None else None,

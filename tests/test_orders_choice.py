@@ -852,6 +852,7 @@ def test_json_of_a_checked_order() -> None:
         "regimen_title": "daily regimen",
         "route": "oral",
         "verdict": "within-range",
+        "complete": True,
         "status": "ok",  # no finding above info: the overall status is ok
         "order": {
             "amount": {"value": 150, "unit": "mg"},

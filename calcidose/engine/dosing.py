@@ -39,6 +39,7 @@ from ..results import (
     Finding,
     Severity,
     Step,
+    is_complete,
     status_of,
 )
 from . import rules
@@ -685,6 +686,7 @@ def dose(
         regimen_title=chosen.title if chosen is not None else None,
         route=chosen.route if chosen is not None else None,
         status=status_of(tuple(findings), chosen is None or chosen.dosable),
+        complete=is_complete(tuple(findings), chosen is None or chosen.dosable),
         dose=dose_range,
         administrations=tuple(admins),
         findings=tuple(findings),

@@ -52,6 +52,7 @@ from ..results import (
     Status,
     Step,
     exit_code,
+    is_complete,
     quantity_dict,
     status_of,
 )
@@ -311,6 +312,12 @@ class OrderCheck:
         return order_exit_code(self.status, self.verdict)
 
     @property
+    def complete(self) -> bool:
+        """False when something could not be checked (a cannot-check finding or verdict), even
+        when a known contraindicated or major finding gives the status."""
+        return self.verdict != "cannot-check" and is_complete(self.findings)
+
+    @property
     def order_text(self) -> str:
         """The order as ISMP text: ``90 mg three times daily (oral)``."""
         value, code = self.amount
@@ -339,6 +346,7 @@ class OrderCheck:
             "route": self.route,
             "verdict": self.verdict,
             "status": self.status,
+            "complete": self.complete,
             "order": {
                 "amount": q(self.amount),
                 "frequency": self.frequency,

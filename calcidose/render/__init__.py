@@ -179,6 +179,24 @@ def finding_lines(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
     return lines
 
 
+def incomplete_text(result: Any) -> str | None:
+    """The line under a contraindicated or major headline when the check is incomplete: a known
+    worse finding outranks the unknowns (docs/checking.md), but the unknowns are still said.
+    None when the check is complete or its headline already says it could not check."""
+    if result.complete or result.status not in _LOUD:
+        return None
+    missing = list(
+        dict.fromkeys(m for f in result.findings if f.severity == "cannot-check" for m in f.missing)
+    )
+    parts = []
+    if any(f.severity == "cannot-check" for f in result.findings):
+        parts.append("not everything could be checked")
+    if result.dose is None if isinstance(result, DosePlan) else result.expected_unit is None:
+        parts.append("no sourced range to compare with")
+    needs = f" (needs {', '.join(missing)})" if missing else ""
+    return f"CHECK INCOMPLETE: {' and '.join(parts) or 'not everything could be checked'}{needs}"
+
+
 def plan_text(plan: DosePlan, catalog: Catalog | None = None, *, brief: bool = False) -> str:
     """The dose plan for a pharmacist to read, verdict first. ``brief``: the headline, the range,
     the practical amounts and the findings (one line each), without the calculation."""
@@ -189,6 +207,9 @@ def plan_text(plan: DosePlan, catalog: Catalog | None = None, *, brief: bool = F
         lines += [bar, f"!!! {headline} !!!", bar]
     else:
         lines.append(f"STATUS: {headline}")
+    incomplete = incomplete_text(plan)
+    if incomplete:
+        lines.append(incomplete)
     regimen = f", {plan.regimen_title}" if plan.regimen_title else ""
     lines.append(f"{plan.drug_name}{regimen}")
     blocking = [f for f in plan.findings if f.severity in _FIRST]
@@ -264,6 +285,9 @@ def order_text(result: OrderCheck, catalog: Catalog | None = None, *, brief: boo
         lines += [bar, f"!!! {headline} !!!", bar]
     else:
         lines.append(f"VERDICT: {headline}")
+    incomplete = incomplete_text(result)
+    if incomplete:
+        lines.append(incomplete)
     if headline != _VERDICT_HEADLINE[result.verdict]:
         lines.append(f"Range verdict: {_VERDICT_HEADLINE[result.verdict]}")
     alert = " (ISMP high-alert medication)" if result.high_alert else ""
