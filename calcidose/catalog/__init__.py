@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import tomllib
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -35,13 +36,17 @@ from .model import (
     Source,
     Substance,
     SubstanceClass,
+    TablesRef,
 )
+from .tablefiles import content_hash, layout_problems, read_file
+from .vocabulary import normalise
 
 __all__ = [
     "ENV_VAR",
     "default_tables",
     "get_catalog",
     "load_catalog",
+    "load_ref",
     "resolve_drug",
     "validate_directory",
 ]
@@ -188,7 +193,6 @@ class _Layer:
 
     def _toml(self, node: Traversable, label: str, problems: list[TableProblem]) -> dict[str, Any]:
         """One file, read confined to the layer's directory, and kept for the content hash."""
-        from .tablefiles import read_file
 
         relative = label.removeprefix(self.name + "/")
         try:
@@ -206,14 +210,11 @@ class _Layer:
         return _parse_toml(data, label, problems)
 
     def _read(self, root: Traversable, problems: list[TableProblem]) -> None:
-        from .tablefiles import layout_problems
 
         problems.extend(layout_problems(root, self.name, self.shipped))
         readme = root.joinpath("README.md")
         if readme.is_file():
             with contextlib.suppress(InputError, OSError):
-                from .tablefiles import read_file
-
                 self.files["README.md"] = read_file(readme, root, self._label("README.md"))
         meta = root.joinpath("meta.toml")
         if meta.is_file():
@@ -339,7 +340,48 @@ def load_catalog(*overlays: str | os.PathLike[str], use_env: bool = True) -> Cat
     if problems:
         raise TableError(problems)
     assert catalog is not None
+    ref = TablesRef(
+        (str(layers[0].root), *(str(Path(p).resolve()) for p in extra)),
+        tuple(content_hash(layer.files) for layer in layers),
+    )
+    object.__setattr__(catalog, "_ref", ref)  # frozen; the one place a catalog learns its origin
     return catalog
+
+
+#: Catalogs loaded again from a reference in this process (a worker unpickles one per task).
+_REBUILT: dict[TablesRef, Catalog] = {}
+_REBUILT_MAX: Final = 8
+_REBUILT_LOCK = threading.Lock()
+
+
+def load_ref(ref: TablesRef) -> Catalog:
+    """The catalog ``ref`` describes, loaded on this machine from its overlay directories
+    (``ref.directories[1:]``, without ``CALCIDOSE_TABLES``) over this installation's shipped
+    tables, once per process; refused (:class:`~calcidose.errors.TableError`, naming the
+    directory) when the files read in a directory do not have the hash ``ref`` holds, so a
+    worker never checks against other tables than the ones its catalog was sent from."""
+    with _REBUILT_LOCK:
+        found = _REBUILT.get(ref)
+    if found is not None:
+        return found
+    catalog = load_catalog(*ref.directories[1:], use_env=False)
+    assert catalog.ref is not None
+    problems = [
+        TableProblem(
+            directory, "", "", f"its tables have content hash {here}, not {expected} as sent"
+        )
+        for directory, here, expected in zip(
+            ref.directories, catalog.ref.hashes, ref.hashes, strict=True
+        )
+        if here != expected
+    ]
+    if problems:
+        raise TableError(problems)
+    with _REBUILT_LOCK:
+        if len(_REBUILT) >= _REBUILT_MAX:
+            del _REBUILT[next(iter(_REBUILT))]
+        found = _REBUILT.setdefault(ref, catalog)
+    return found
 
 
 def _check_layers(
@@ -582,8 +624,6 @@ def _aliases(
     """Names (id, synonyms, brands), normalised (:func:`calcidose.catalog.vocabulary.normalise`) ->
     drug or substance id; two entries sharing a name is an error, named at the file of the
     entry that collides (``labels``: drug id -> file, as from _labels)."""
-    from .vocabulary import normalise
-
     aliases: dict[str, str] = {}
 
     def add(name: str, target: str, where: str, field: str) -> None:
