@@ -7,10 +7,13 @@ the builtin exception a caller would expect, so ``except ValueError`` keeps work
     ├── InputError (ValueError)            input a caller or user gave is not acceptable
     │   ├── UnitError                      unit spelling not on the whitelist, or wrong dimension
     │   ├── QuantityError                  bare number, negative, zero, NaN/inf, malformed number
-    │   │   └── ImplausibleValueError      well-formed but outside the plausibility window
+    │   │   ├── ImplausibleValueError      well-formed but outside the plausibility window
+    │   │   └── QuantityTypeError (+ InputTypeError) not text with a unit nor a pint quantity
     │   ├── FrequencyError                 frequency text not recognised
     │   ├── OrderError                     a written order that cannot be read
-    │   └── PatientError                   patient data that contradicts itself or is malformed
+    │   ├── PatientError                   patient data that contradicts itself or is malformed
+    │   │   └── PatientTypeError (+ InputTypeError) a patient or patient field of the wrong type
+    │   └── InputTypeError (TypeError)     a value of the wrong Python type (also a TypeError)
     ├── UnknownNameError (LookupError)     a drug, regimen or route id that is not in the catalog
     │   ├── UnknownDrugError
     │   └── UnknownRegimenError
@@ -31,10 +34,13 @@ __all__ = [
     "FrequencyError",
     "ImplausibleValueError",
     "InputError",
+    "InputTypeError",
     "MeasureError",
     "OrderError",
     "PatientError",
+    "PatientTypeError",
     "QuantityError",
+    "QuantityTypeError",
     "TableError",
     "TableProblem",
     "UnitError",
@@ -74,6 +80,19 @@ class OrderError(InputError):
 
 class PatientError(InputError):
     """Patient data that is malformed or contradicts itself."""
+
+
+class InputTypeError(InputError, TypeError):
+    """A value of the wrong Python type (``None`` for a patient, a dict for a quantity): also a
+    :class:`TypeError`, so ``except TypeError`` keeps working."""
+
+
+class QuantityTypeError(QuantityError, InputTypeError):
+    """A quantity that is neither text with a unit nor a pint quantity of a real number."""
+
+
+class PatientTypeError(PatientError, InputTypeError):
+    """A patient, or a patient field, of the wrong Python type."""
 
 
 class UnknownNameError(CalcidoseError, LookupError):

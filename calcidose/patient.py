@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import attrs
 
 from . import measures, units
-from .errors import ImplausibleValueError, PatientError
+from .errors import ImplausibleValueError, PatientError, PatientTypeError
 from .safeio import shown
 
 if TYPE_CHECKING:
@@ -257,7 +257,12 @@ class Patient:
         are refused (nothing is silently dropped).
         """
         if not isinstance(data, Mapping):
-            raise PatientError("a patient must be a JSON object")
+            raise PatientTypeError(
+                f"a patient must be a JSON object (a mapping), not {type(data).__name__}"
+            )
+        odd = [key for key in data if not isinstance(key, str)]
+        if odd:
+            raise PatientTypeError(f"patient field names must be text, got {shown(odd[0])}")
         known = {
             "weight",
             "height",
@@ -318,6 +323,8 @@ def _from_value_unit(value: Mapping[str, Any], key: str) -> str:
         raise PatientError(f"{key} value is too large to be a real quantity")
     if not math.isfinite(number):
         raise PatientError(f"{key} value must be finite, got {shown(number)}")
+    if number == 0 and math.copysign(1.0, number) < 0:
+        raise PatientError(f"{key} value -0.0: a signed zero is not a value (write 0)")
     if not isinstance(unit, str):
         raise PatientError(f"{key} unit must be text, got {shown(unit)}")
     # every digit the JSON number has, never an exponent (format(x, "f") would keep only 6)

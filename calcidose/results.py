@@ -7,6 +7,7 @@ each as ``{"value": number, "unit": "UCUM"}``. Text for people is made by
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final, Literal
 
 import attrs
@@ -24,6 +25,7 @@ __all__ = [
     "Finding",
     "Step",
     "exit_code",
+    "is_complete",
     "quantity_dict",
     "status_of",
 ]
@@ -40,26 +42,28 @@ Status = Literal["ok", "caution", "major", "contraindicated", "cannot-check", "n
 Severity = Literal["contraindicated", "major", "moderate", "minor", "info", "cannot-check"]
 
 #: Status precedence, strongest first. The one place the overall answer is defined
-#: (docs/checking.md, "Status, headline and exit code"): the worst finding decides, so a
-#: ``major`` finding makes the status ``major`` (never ``caution`` or ``ok``). ``cannot-check``
-#: ranks above ``major``: what is missing could make the answer contraindicated, so "not
-#: verified" is the honest overall answer (the major findings are still listed first). Both
-#: exit non-zero.
+#: (docs/checking.md, "Status, headline and exit code"): the worst KNOWN finding decides, so a
+#: ``major`` finding makes the status ``major`` (never ``caution`` or ``ok``), and a known
+#: ``major`` finding is never hidden behind an unknown: ``major`` ranks above ``not-dosable``
+#: and ``cannot-check``. What is missing could still make the answer contraindicated, so such
+#: a result is marked incomplete (``complete`` false; the text headline says the check is
+#: incomplete) and still exits non-zero (1, do not give without review).
 STATUSES: Final[tuple[Status, ...]] = (
     "contraindicated",
+    "major",
     "not-dosable",
     "cannot-check",
-    "major",
     "caution",
     "ok",
 )
 SEVERITIES: Final = ("contraindicated", "major", "moderate", "minor", "info", "cannot-check")
 
-#: The order findings are shown in: what blocks first, then by severity.
+#: The order findings are shown in: the worst known finding first, then what could not be
+#: checked, then by severity (the order of :data:`STATUSES`).
 SEVERITY_RANK: Final[dict[str, int]] = {
     severity: n
     for n, severity in enumerate(
-        ("contraindicated", "cannot-check", "major", "moderate", "minor", "info")
+        ("contraindicated", "major", "cannot-check", "moderate", "minor", "info")
     )
 }
 
@@ -86,16 +90,24 @@ def quantity_dict(value: float | None, unit: str) -> dict[str, Any] | None:
 
 
 def _clean(value: float) -> float | int:
+    if not math.isfinite(value):
+        # JSON has no Infinity or NaN; every entry refuses them, so this is a bug, not an input
+        raise ValueError(f"a non-finite number reached the output: {value!r}")
     rounded = round(value, 9)
+    if rounded == 0 and value != 0:
+        # a positive amount is never written as 0: 12 significant digits instead of 9 decimals
+        return float(f"{value:.12g}")
     return int(rounded) if rounded == int(rounded) and abs(rounded) < 2**53 else rounded
 
 
 def _fill(template: str, terms: tuple[tuple[str, float, str], ...]) -> str:
-    from .units import format_quantity
+    """The template with its terms written as the views write amounts: in the dispensing unit
+    (from 1,000 mg on in grams, to the milligram), measures to their precision."""
+    from .units import format_amount
 
     if not terms:
         return template
-    return template.format(**{n: format_quantity(v, u, places=_PLACES.get(u)) for n, v, u in terms})
+    return template.format(**{n: format_amount(v, u, places=_PLACES.get(u)) for n, v, u in terms})
 
 
 @attrs.frozen(slots=True)
@@ -267,6 +279,15 @@ def exit_code(status: str) -> int:
     return EXIT_CODES[status]
 
 
+def is_complete(findings: tuple[Finding, ...], dosable: bool = True) -> bool:
+    """True when nothing was left unchecked: no ``cannot-check`` finding and a dosable regimen.
+
+    A result that is not complete may still carry a known ``contraindicated`` or ``major``
+    status (which outranks the unknown); ``complete`` says the check did not cover everything.
+    """
+    return dosable and not any(f.severity == "cannot-check" for f in findings)
+
+
 def status_of(findings: tuple[Finding, ...], dosable: bool = True) -> Status:
     """The plan status: the strongest of the findings' statuses (and not-dosable)."""
     present = {_STATUS_OF_SEVERITY[f.severity] for f in findings}
@@ -280,7 +301,13 @@ def status_of(findings: tuple[Finding, ...], dosable: bool = True) -> Status:
 
 @attrs.frozen(slots=True)
 class DosePlan:
-    """What calcidose computes for a drug and a patient. ``to_dict()`` is the CLI's JSON."""
+    """What calcidose computes for a drug and a patient. ``to_dict()`` is the CLI's JSON.
+
+    Every amount is a magnitude beside its UCUM code: ``dose`` (a :class:`DoseRange`, in
+    ``dose.unit``, which agrees with ``dose.basis``: ``mg/d`` per day, ``mg`` per
+    administration), each of ``administrations`` in its ``unit``; trace steps and findings keep
+    their terms with units. ``to_dict()`` writes every quantity as ``{"value", "unit"}``.
+    """
 
     drug: str
     drug_name: str
@@ -288,6 +315,9 @@ class DosePlan:
     regimen_title: str | None
     route: str | None
     status: Status
+    #: False when something could not be checked (a cannot-check finding, or no sourced dose),
+    #: even when a known worse finding gives the status (:func:`is_complete`)
+    complete: bool
     dose: DoseRange | None
     administrations: tuple[Administration, ...]
     findings: tuple[Finding, ...]
@@ -312,6 +342,7 @@ class DosePlan:
             "regimen_title": self.regimen_title,
             "route": self.route,
             "status": self.status,
+            "complete": self.complete,
             "evidence": self.evidence,
             "range_origin": self.range_origin,
             "dose": self.dose.to_dict() if self.dose is not None else None,

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -121,13 +122,25 @@ def _constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    # 1e400 is valid JSON that float() turns into infinity: refused here, at the one door, so no
+    # reader (patient JSON, FHIR, service) ever sees an infinite weight or dose
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {shown(text)} is too large to be a real quantity")
+    return number
+
+
 def loads_strict(text: str | bytes, what: str = "JSON") -> Any:
-    """``json.loads`` that refuses duplicate keys (at any depth) and NaN/Infinity.
+    """``json.loads`` that refuses duplicate keys (at any depth), NaN/Infinity, and numbers
+    that overflow a float (``1e400``).
 
     Raises :class:`DuplicateKeyError` naming the key, or :class:`~calcidose.errors.InputError`
     for text that is not JSON (``what`` names the input in the message)."""
     try:
-        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant)
+        return json.loads(
+            text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_finite_float
+        )
     except _Duplicate as exc:
         raise DuplicateKeyError(
             f"{what} gives the key {shown(exc.key)} twice in one object; "

@@ -20,13 +20,14 @@ calcidose and ``calcidose --help`` stay fast.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from .errors import QuantityError, UnitError
+from .errors import QuantityError, QuantityTypeError, UnitError
 from .safeio import shown
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ __all__ = [
     "UCUM",
     "Kind",
     "UcumUnit",
+    "format_amount",
     "format_number",
     "format_quantity",
     "get_registry",
@@ -126,6 +128,12 @@ def _accepted_text(kind: str) -> str:
 def _check_magnitude(value: float, kind: str, raw: object) -> float:
     if not math.isfinite(value):
         raise QuantityError(f"{kind} {shown(raw)}: the value must be a finite number")
+    if value == 0 and math.copysign(1.0, value) < 0:
+        # -0.0 is what a subtraction or a sign flip leaves behind, not a measured age or amount
+        raise QuantityError(
+            f"{kind} {shown(raw)}: a signed zero (-0) is not a value; "
+            + ("write 0 for a newborn" if kind == "age" else "give the measured value")
+        )
     if value < 0:
         raise QuantityError(f"{kind} {shown(raw)}: the value must not be negative")
     if value == 0 and kind != "age":
@@ -149,6 +157,8 @@ def _parse_text(text: str, kind: str) -> float:
             hint = " (write a leading zero: 0.5, not .5)"
         elif "," in stripped:
             hint = " (no thousands separators or decimal commas: write 1000 or 1.5)"
+        elif re.match(r"-0+(?:\.0*)?(?![0-9.])", stripped):
+            hint = " (a signed zero, -0, is not a value)"
         elif stripped.startswith("-"):
             hint = " (the value must not be negative)"
         elif re.fullmatch(r"[0-9.]+", stripped):
@@ -172,8 +182,23 @@ def is_quantity(value: object) -> bool:
     return hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "to")
 
 
+def pint_unit_name(value: Any) -> str:
+    """The quantity's unit by its structure (pint's unit names and exponents), never by its
+    display text: a registry with a custom default format writes ``mg/dl`` for milligram /
+    deciliter, and a quantity of another registry is read the same way."""
+    try:
+        items = [(str(name), exponent) for name, exponent in value.unit_items()]
+    except (AttributeError, TypeError):
+        return format(value.units, "D")
+    above = [name for name, exponent in items if exponent == 1]
+    below = [name for name, exponent in items if exponent == -1]
+    if len(above) + len(below) != len(items) or not above:
+        return format(value.units, "D")
+    return " * ".join(above) + "".join(f" / {name}" for name in below)
+
+
 def _parse_pint(value: Any, kind: str) -> float:
-    unit_name = str(value.units)
+    unit_name = pint_unit_name(value)
     factor = _PINT_NAMES[kind].get(unit_name)
     if factor is None:
         raise UnitError(
@@ -181,13 +206,23 @@ def _parse_pint(value: Any, kind: str) -> float:
             f"accepted units: {', '.join(_PINT_NAMES[kind])}"
         )
     magnitude = value.magnitude
-    if isinstance(magnitude, bool) or not isinstance(magnitude, int | float | Decimal):
-        raise QuantityError(f"{kind} {shown(value)}: the magnitude must be a single real number")
+    if not _is_real(magnitude):
+        raise QuantityTypeError(
+            f"{kind} {shown(value)}: the magnitude must be a single real number, "
+            f"not {type(magnitude).__name__}"
+        )
     try:
         number = float(magnitude)
     except OverflowError:
         raise QuantityError(f"{kind}: the value is too large to be a real quantity") from None
     return _finite(_check_magnitude(number, kind, value) * factor, kind)
+
+
+def _is_real(value: object) -> bool:
+    """A single real number: int, float, Decimal, Fraction, numpy integer or floating scalar
+    (registered as :class:`numbers.Real`); never a bool (numpy's bool_ is not a Real either),
+    a complex number, an array or text."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real | Decimal)
 
 
 def parse(value: object, kind: Kind) -> float:
@@ -205,12 +240,14 @@ def parse(value: object, kind: Kind) -> float:
         return _parse_text(value, kind)
     if is_quantity(value):
         return _parse_pint(value, kind)
-    if isinstance(value, bool | int | float | Decimal):
+    if _is_real(value) and not math.isfinite(float(value)):  # type: ignore[arg-type]
+        raise QuantityError(f"{kind} {shown(value)} is a bare number and not a finite one")
+    if _is_real(value):
         raise QuantityError(
             f"{kind} {shown(value)} is a bare number: give it with a unit, "
             f"e.g. '{value} {next(iter(ACCEPTED[kind]))}'; accepted units: {_accepted_text(kind)}"
         )
-    raise QuantityError(
+    raise QuantityTypeError(
         f"{kind} must be a string with a unit or a pint quantity, not {type(value).__name__}"
     )
 
@@ -271,6 +308,7 @@ UCUM: Final[dict[str, UcumUnit]] = {
         _u("kg", "weight", 1.0),
         _u("cm", "height", 1.0),
         _u("m2", "bsa", 1.0),
+        _u("kg/m2", "bmi", 1.0, "kg/m2"),
         # time: ages and durations alike (canonical day; a = 365.25 d, mo = a/12, as UCUM)
         _u("a", "time", _DAYS_PER_YEAR, "years"),
         _u("mo", "time", _DAYS_PER_YEAR / 12, "months"),
@@ -331,7 +369,8 @@ def format_number(
         quantum = Decimal(1).scaleb(-digits)
         rounded = exact.quantize(quantum, rounding=ROUND_HALF_UP)
         # a positive amount is never written as zero: add decimals until it shows (0.0004)
-        while rounded == 0 and exact != 0 and digits < 12:
+        # (no limit short of the smallest float, 5e-324: 1e-15 mg is refused elsewhere or shown)
+        while rounded == 0 and exact != 0 and digits < 330:
             digits += 1
             quantum = Decimal(1).scaleb(-digits)
             rounded = exact.quantize(quantum, rounding=ROUND_HALF_UP)
@@ -354,6 +393,25 @@ def format_quantity(
     """``value`` (in the unit ``code``) as ISMP text, e.g. ``format_quantity(0.5, "mg/d")`` is
     ``"0.5 mg/day"`` and ``format_quantity(12500, "mg")`` is ``"12,500 mg"``."""
     return f"{format_number(value, ceiling, places)} {ucum_display(code)}"
+
+
+def format_amount(
+    value: float | Decimal,
+    code: str,
+    ceiling: float | Decimal | None = None,
+    places: int | None = None,
+) -> str:
+    """An amount in the unit it is dispensed in: from 1,000 mg on in grams (``2 g``, not
+    ``2,000 mg``; ``12.5 g/day``), written to the milligram (three decimals of a gram), so no
+    precision is lost; below that, and for every other unit, as :func:`format_quantity` writes
+    it. ``ceiling`` (a cap in ``code``) is never passed. Every view (text, trace, findings)
+    writes amounts this way; JSON keeps the exact value in ``code``."""
+    numerator, slash, rest = code.partition("/")
+    grams = "g" + slash + rest
+    if numerator == "mg" and abs(float(value)) >= 1000 and grams in UCUM:
+        cap = ceiling / 1000 if ceiling is not None else None
+        return format_quantity(value / 1000, grams, cap, places=3)
+    return format_quantity(value, code, ceiling, places)
 
 
 # --- pint, lazily ------------------------------------------------------------------------------

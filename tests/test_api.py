@@ -25,6 +25,7 @@ EXPECTED = {
     "FrequencyError",
     "ImplausibleValueError",
     "InputError",
+    "InputTypeError",  # issue 12 §6: a value of the wrong Python type (also a TypeError)
     "MeasureError",
     "OrderError",
     "Patient",

@@ -31,7 +31,9 @@ def person(**kw: Any) -> calcidose.Patient:
 def test_minocycline_child_is_capped_at_4_mg_per_kg_per_day() -> None:
     # minocycline US label, children 8 years and older: 4 mg/kg/day, never above the adult
     # dose; 4 mg/kg/day x 20 kg = 80 mg/day, below the 200 mg/day adult maximum
-    child = person(weight="20 kg", age="10 years")
+    # renal function given: the UK SmPC contraindicates minocycline in complete renal failure,
+    # so a minocycline answer needs it (90 mL/min: not kidney failure)
+    child = person(weight="20 kg", age="10 years", crcl="90 mL/min")
     plan = calcidose.dose("minocycline", child)
     assert plan.dose is not None
     assert (plan.dose.low, plan.dose.high, plan.dose.capped) == (50, 80, True)
@@ -96,7 +98,8 @@ def test_the_issue_example_is_monotone_now() -> None:
 
 def test_immune_globulin_course_maximum() -> None:
     # Ontario IG guideline (inflammatory myopathy): maximum 2 g/kg; x 70 kg = 140 g per course
-    p = person(crcl="90 mL/min")
+    # height given: 70 kg at 170 cm is a BMI of 24.2, not obese (the dosing-weight rule)
+    p = person(crcl="90 mL/min", height="170 cm")
     over = calcidose.check("immune-globulin", "200 g", "every 4 weeks", p)
     assert over.verdict == "exceeds-maximum"
     assert (140, "g", True) in {(m.value, m.unit, m.exceeded) for m in over.maxima}

@@ -97,6 +97,11 @@ def test_stated_pregnancy_counts_at_any_age() -> None:
     )
     assert "minocycline-pregnancy" in {f.code for f in outcome.findings}
     assert NOT_ASKED not in {s.label for s in outcome.steps}
+    # lactation, not stated, at 58 (outside 12 to under 56) is taken as no, and the trace names
+    # lactation alone: the stated pregnancy was not "not asked"
+    labels = {s.label for s in outcome.steps}
+    assert "lactation not asked" in labels and "pregnancy not asked" not in labels
+    assert "minocycline-lactation" not in {f.code for f in outcome.findings}
 
 
 def test_lactation_follows_the_same_window() -> None:

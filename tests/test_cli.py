@@ -15,7 +15,16 @@ import pytest
 import calcidose
 from calcidose.cli import main
 
-ADULT = ["--weight", "154lb", "--age", "54y", "--sex", "female", "--not-pregnant"]
+ADULT = [
+    "--weight",
+    "154lb",
+    "--age",
+    "54y",
+    "--sex",
+    "female",
+    "--not-pregnant",
+    "--not-lactating",
+]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -37,7 +46,7 @@ def test_dose_text_verdict_first(capsys: pytest.CaptureFixture[str]) -> None:
 def test_dose_json_is_to_dict(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "dose", "diltiazem", *ADULT, "--format", "json")
     assert code == 0
-    p = calcidose.Patient(weight="154lb", age="54y", sex="female", pregnant=False)
+    p = calcidose.Patient(weight="154lb", age="54y", sex="female", pregnant=False, lactating=False)
     assert json.loads(out) == calcidose.dose("diltiazem", p).to_dict()
 
 

@@ -150,3 +150,27 @@ def test_far_names_get_no_suggestion_and_the_cli_says_one_line(
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1
     assert "did you mean 'diltiazem'? (not applied)" in lines[0]
+
+
+# --- regimen ids ignore case too, and a misspelt one gets suggestions never applied ------------
+
+
+def test_regimen_ids_ignore_case() -> None:
+    # colchicine.toml has one adult regimen, id "oral-fixed"; minocycline's are "oral-fixed" and
+    # "oral-fixed-pediatric"
+    man = calcidose.Patient(weight="70 kg", age="54 years", sex="male", crcl="90 mL/min")
+    assert calcidose.dose("colchicine", man, regimen="ORAL-FIXED").regimen == "oral-fixed"
+    r = calcidose.check("minocycline", "100 mg", "daily", man, regimen="Oral-Fixed")
+    assert r.regimen == "oral-fixed"
+
+
+def test_a_misspelt_regimen_id_is_refused_with_suggestions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["dose", "colchicine", "--regimen", "oral-fixd", "--weight", "70kg", "--age", "54y"]
+    assert main([*argv, "--sex", "male"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "calcidose: error: colchicine has no regimen 'oral-fixd'; did you mean 'oral-fixed'?"
+        " (not applied); its regimens: oral-fixed"
+    )

@@ -142,3 +142,75 @@ def test_page_view_rows() -> None:
     view = answer_view(calcidose.dose("ceftriaxone", adult()), CAT)
     assert view["range"] == "2 g/day"
     assert view["administrations"][0]["rounded"] == "2 g = 20 mL of 100 mg/mL"
+
+
+# --- the calculation and the findings write amounts the same way (issue 11 §4) -----------------
+
+
+def test_trace_of_ceftriaxone_is_in_grams_and_its_json_stays_exact_mg() -> None:
+    # ceftriaxone.toml, adults: 2,000 mg/day both ends [ceftriaxone-calcinosis-course], label cap
+    # 4,000 mg/day [ceftriaxone-label-us]; once daily: 2,000 mg = 2 g per administration
+    plan = calcidose.dose("ceftriaxone", adult())
+    texts = {s.label: s.text() for s in plan.trace}
+    assert texts["range (per-day)"] == "2 g/day"
+    assert texts["cap (label)"].startswith("at most 4 g/day")
+    (measure,) = [t for label, t in texts.items() if label.startswith("measure")]
+    assert "2 g per administration" in measure and measure.endswith(": 2 g (exact)")
+    assert not any("2,000 mg" in t or "4,000 mg" in t for t in texts.values())
+    # the data keeps the tables' UCUM: 2000 mg/d, not a converted 2 g/d
+    (step,) = [s for s in plan.to_dict()["trace"] if s["step"] == "range (per-day)"]
+    assert step["text"] == "2 g/day"
+    assert step["terms"] and all(
+        t == {"value": 2000, "unit": "mg/d"} for t in step["terms"].values()
+    )
+
+
+def test_order_check_of_probenecid_says_grams_everywhere_and_one_value_for_equal_ends() -> None:
+    # probenecid.toml: 1,500 mg/day both ends [probenecid-calcinosis-dose]; label maximum
+    # 2,000 mg/day [probenecid-label-us]. 1,000 mg twice daily = 2,000 mg/day = 2 g/day.
+    r = calcidose.check("probenecid", "1000 mg", "bid", adult())
+    texts = {s.label: s.text() for s in r.trace}
+    assert texts["ordered per day"] == "1 g x 2 (twice daily) = 2 g/day"
+    assert texts["maximum (label)"] == "ordered 2 g/day <= 2 g/day"
+    assert texts["compare (per-day)"] == "ordered 2 g/day: above the range 1.5 g/day"
+    (above,) = [f for f in r.findings if f.code == "order-above-range"]
+    assert above.message.startswith(
+        "the order gives 2 g/day, above the range for this patient (1.5 g/day, from the"
+    )
+    # the order itself stays as written, and the JSON in the ordered unit: 2,000 mg/d
+    assert r.order_text == "1,000 mg twice daily"
+    assert r.to_dict()["ordered"]["per_day"] == {"value": 2000, "unit": "mg/d"}
+
+
+def test_amounts_below_a_gram_stay_in_milligrams_in_the_trace() -> None:
+    # diltiazem 2-4 mg/kg/day x 70 kg = 140-280 mg/day [diltiazem-weight-based-dose]; 300 mg tid
+    # = 900 mg/day, above the 480 mg/day policy cap
+    r = calcidose.check("diltiazem", "300 mg", "tid", adult())
+    texts = {s.label: s.text() for s in r.trace}
+    assert texts["range (per-day)"] == (
+        "2 mg/kg/day x 70 kg = 140 mg/day; 4 mg/kg/day x 70 kg = 280 mg/day"
+    )
+    assert texts["compare (per-day)"] == (
+        "ordered 900 mg/day: above the range 140 mg/day to 280 mg/day"
+    )
+
+
+def test_a_single_rate_times_the_patient_is_written_once() -> None:
+    # rituximab.toml iv-bsa: 375 mg/m2 both ends [rituximab-label-us]; Mosteller
+    # sqrt(171 x 73 / 3600) = 1.862 m2; 375 x 1.862 = 698.3 mg (one value, not the product twice)
+    p = Patient(
+        weight="73 kg",
+        height="171 cm",
+        age="54 years",
+        sex="male",
+        labs={"hbsag": "negative", "anti-hbc": "negative"},
+    )
+    plan = calcidose.dose("rituximab", p, regimen="iv-bsa")
+    (step,) = [s for s in plan.trace if s.label.startswith("range")]
+    assert step.text() == "375 mg/m2 x 1.862 m2 = 698.3 mg"
+    # both ends stay in the data
+    assert {n for n, _, _ in step.terms} == {"rate_low", "rate_high", "scale", "low", "high"}
+    # immune globulin adults: 2 g/kg both ends [octagam-10-label-us]; 2 x 73 = 146 g
+    ivig = calcidose.dose("immune-globulin", adult("73 kg"))
+    (step,) = [s for s in ivig.trace if s.label.startswith("range")]
+    assert step.text() == "2 g/kg x 73 kg = 146 g"

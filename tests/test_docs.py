@@ -64,6 +64,20 @@ def test_doc_commands_end_as_documented(path: Path, capsys: pytest.CaptureFixtur
         assert code == expected, f"calcidose {' '.join(argv)} exited {code}:\n{out}"
 
 
+SERVERS = ("serve",)
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+def test_no_shell_block_starts_a_server(path: Path) -> None:
+    """Shell blocks are run by the test above: a `calcidose serve` there would never return.
+    Commands that start a server are shown in ```text blocks (docs/service.md, docs/page.md)."""
+    started = [argv for argv, _ in _commands(path.read_text(encoding="utf-8"))
+               if argv[:1] and argv[0] in SERVERS]
+    assert not started, f"{path.name}: a sh block starts a server: {started}"
+    for block in SHELL.findall(path.read_text(encoding="utf-8")):
+        assert "uvicorn" not in block and "http.server" not in block, path.name
+
+
 def test_docs_have_commands() -> None:
     assert _commands((ROOT / "docs" / "checking.md").read_text(encoding="utf-8"))
     assert _commands((ROOT / "README.md").read_text(encoding="utf-8"))

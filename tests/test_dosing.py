@@ -25,7 +25,7 @@ SCHEMA = json.loads(
 
 
 def adult(weight: str) -> Patient:
-    return Patient(weight=weight, age="54 years", sex="female", pregnant=False)
+    return Patient(weight=weight, age="54 years", sex="female", pregnant=False, lactating=False)
 
 
 def test_diltiazem_154_lb_hand_calculation() -> None:

@@ -525,7 +525,7 @@ def test_cap_per_administration_and_rounding_outside_the_range_in_grams() -> Non
     assert o.severity == "info"
     assert o.message == (
         "twice daily with sachet: no practical amount for the exact 0.6 g to 0.8 g per "
-        "administration: none lies inside the range; the nearest are 0.5 g"
+        "administration: none lies inside the range; the nearest is 0.5 g"
     )
     assert o.management == (
         "Do not round past the range: give the exact amount another way (another product, "

@@ -200,7 +200,8 @@ def _cli(*argv: str) -> list[str]:
         (["check", "diltiazem", "900mg", "tid", "--weight", "70kg", *ADULT], 1),
         # no weight: a per-kg range cannot be computed
         (["dose", "diltiazem", "--age", "54y"], 3),
-        (["dose", "minocycline", "--weight", "70kg", *ADULT], 0),
+        # renal function given: minocycline is contraindicated in complete renal failure
+        (["dose", "minocycline", "--weight", "70kg", "--crcl", "90mL/min", *ADULT], 0),
     ],
 )
 def test_a_closed_pipe_keeps_the_verdicts_exit_code(argv: list[str], code: int) -> None:

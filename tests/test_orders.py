@@ -401,6 +401,15 @@ def test_json_shape() -> None:
         "per_day": {"value": 70, "unit": "mg/d"},
         "per_week": {"value": 490, "unit": "mg/wk"},
         "per_course": None,
+        # alendronate.toml: the weekly tablet is 70 mg (US label): 70 mg = one tablet
+        "dispense": [
+            {
+                "form": "tablet",
+                "given": True,
+                "strengths": [{"value": 70, "unit": "mg"}],
+                "units": [{"count": 1, "strength": {"value": 70, "unit": "mg"}}],
+            }
+        ],
     }
     assert d["expected"] == {
         "basis": "per-week",
@@ -438,7 +447,7 @@ def test_text_of_a_good_order() -> None:
 
 # --- the command ---------------------------------------------------------------------------------
 
-ARGS = ["--weight", "154lb", "--age", "54y", "--sex", "female", "--not-pregnant"]
+ARGS = ["--weight", "154lb", "--age", "54y", "--sex", "female", "--not-pregnant", "--not-lactating"]
 
 
 @pytest.mark.parametrize(
@@ -470,7 +479,7 @@ def test_cli_exit_codes(capsys: pytest.CaptureFixture[str], argv: list[str], cod
 def test_cli_json_is_to_dict(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "diltiazem", "90mg", "tid", *ARGS, "--format", "json"]) == 0
     out, _ = capsys.readouterr()
-    p = Patient(weight="154lb", age="54y", sex="female", pregnant=False)
+    p = Patient(weight="154lb", age="54y", sex="female", pregnant=False, lactating=False)
     assert json.loads(out) == check("diltiazem", "90mg", "tid", p).to_dict()
 
 

@@ -508,8 +508,9 @@ def test_volume_of_sodium_thiosulfate_is_converted_with_the_label_concentration(
         (("volume", 50, "mL"), ("concentration", 250, "mg/mL"), ("amount", 12500, "mg")),
         sources=("sodium-thiosulfate-label-us",),
     )
+    # shown in grams from 1,000 mg on, as every view writes amounts: 12,500 mg = 12.5 g
     assert step.text() == (
-        "50 mL x 250 mg/mL (injection 25% (12.5 g in a 50 mL single-dose vial)) = 12,500 mg"
+        "50 mL x 250 mg/mL (injection 25% (12.5 g in a 50 mL single-dose vial)) = 12.5 g"
     )
     assert r.per_administration == (12.5, "g")
     # three times weekly: 12.5 g x 3 = 37.5 g in a week
@@ -519,8 +520,11 @@ def test_volume_of_sodium_thiosulfate_is_converted_with_the_label_concentration(
 def test_volume_of_immune_globulin_course() -> None:
     # immune-globulin.toml: solution 10% = 100 mg/mL [octagam-10-label-us]; 1400 mL x 100 mg/mL
     # = 140,000 mg = 140 g, the 2 g/kg course of a 70 kg adult (2 x 70 = 140 g); no cap
-    # renal function is given (CrCl 90 mL/min): the renal boxed-warning rule can be decided
-    known = Patient(age="54 years", weight="70 kg", sex="male", crcl="90 mL/min")
+    # renal function is given (CrCl 90 mL/min): the renal boxed-warning rule can be decided;
+    # height too: 70 kg at 170 cm is a BMI of 24.2, so the obesity dosing-weight rule is decided
+    known = Patient(
+        age="54 years", weight="70 kg", height="170 cm", sex="male", crcl="90 mL/min"
+    )
     r = check("immune-globulin", "1400 mL", "every 4 weeks", known)
     assert r.per_administration == (140, "g")
     assert r.per_course == (140, "g")
@@ -848,6 +852,7 @@ def test_json_of_a_checked_order() -> None:
         "regimen_title": "daily regimen",
         "route": "oral",
         "verdict": "within-range",
+        "complete": True,
         "status": "ok",  # no finding above info: the overall status is ok
         "order": {
             "amount": {"value": 150, "unit": "mg"},
@@ -861,6 +866,7 @@ def test_json_of_a_checked_order() -> None:
             "per_day": {"value": 150, "unit": "mg/d"},
             "per_week": None,
             "per_course": None,
+            "dispense": [],  # the regimen lists no product
         },
         "expected": {
             "basis": "per-day",
@@ -900,6 +906,7 @@ def test_json_of_an_order_that_cannot_be_compared() -> None:
         "per_day": None,
         "per_week": None,
         "per_course": None,
+        "dispense": [],  # no product
     }
     assert d["order"]["route"] is None
     assert d["order"]["text"] == "150 mg every 2 weeks"

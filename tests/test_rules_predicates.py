@@ -769,7 +769,8 @@ def test_equal_limits_in_different_units_are_no_conflict_and_the_first_listed_is
     )
     out = run(Patient(), same)
     assert [f.message for f in out.findings] == [
-        "Message of t-same. Limit: at most 1,000 mg/day (ref-paper)."
+        # the first listed (1,000 mg/day) is shown, written in grams as every view writes it
+        "Message of t-same. Limit: at most 1 g/day (ref-paper)."
     ]
     assert [(x.value, x.unit, x.sources) for x in out.limits] == [(1000.0, "mg/d", ("ref-paper",))]
     assert out.steps == []

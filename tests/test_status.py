@@ -22,7 +22,7 @@ import calcidose
 from calcidose.catalog import get_catalog
 from calcidose.engine.orders import VERDICTS, order_exit_code, order_status
 from calcidose.frequency import by_id
-from calcidose.results import EXIT_CODES, STATUSES, Finding, exit_code, status_of
+from calcidose.results import EXIT_CODES, STATUSES, Finding, exit_code, is_complete, status_of
 
 SCHEMAS = Path(calcidose.__file__).parent / "schemas"
 PLAN_SCHEMA = json.loads((SCHEMAS / "dose-plan.schema.json").read_text())
@@ -67,8 +67,9 @@ DRUGS = sorted(get_catalog().drugs)
 
 
 def test_status_precedence_and_exit_codes_are_the_documented_table() -> None:
-    # docs/checking.md "Status, headline and exit code": worst first
-    assert STATUSES == ("contraindicated", "not-dosable", "cannot-check", "major", "caution", "ok")
+    # docs/checking.md "Status, headline and exit code": worst known first; a known major
+    # finding is not hidden behind an unknown (verdict lane decision, 2026-12-03)
+    assert STATUSES == ("contraindicated", "major", "not-dosable", "cannot-check", "caution", "ok")
     assert EXIT_CODES == {
         "ok": 0,
         "caution": 0,
@@ -184,9 +185,12 @@ def test_plans_reflect_the_worst_finding(drug: str) -> None:
             assert plan.status == "contraindicated"  # contraindicated never passes as ok
         if "major" in severities:
             assert plan.status not in ("ok", "caution"), (drug, changes)
-            assert plan.exit_code != 0
+            assert plan.exit_code == 1  # never 0, and never 3: a known major is not hidden
         if plan.status in ("ok", "caution"):
             assert severities <= {"moderate", "minor", "info"}
+        not_dosable = any(f.code == "not-dosable" for f in plan.findings)
+        assert plan.complete == ("cannot-check" not in severities and not not_dosable)
+        assert plan.to_dict()["complete"] is plan.complete
 
 
 def _orders(drug: str) -> list[tuple[str | None, str, list[str]]]:
@@ -211,7 +215,80 @@ def test_orders_reflect_the_worst_finding(drug: str) -> None:
                 assert r.exit_code == 1
             if "major" in severities:
                 assert r.status not in ("ok", "caution"), (drug, amount, freq, changes)
-                assert r.exit_code != 0
+                assert r.exit_code == 1
+            if "cannot-check" in severities or r.verdict == "cannot-check":
+                assert r.complete is False
             if r.exit_code == 0:
                 assert r.verdict == "within-range"
                 assert r.status in ("ok", "caution")
+
+
+# --- a known major finding beside an unknown (verdict lane, 2026-12-03) ------------------------
+
+
+def test_major_beside_cannot_check_is_major_and_incomplete() -> None:
+    findings = (Finding("cannot-check", "x:cannot-check", "m"), Finding("major", "y", "m"))
+    assert status_of(findings) == "major"
+    assert exit_code("major") == 1
+    # not dosable (no sourced range) does not hide a known major finding either
+    assert status_of((Finding("major", "y", "m"),), dosable=False) == "major"
+    # contraindicated still outranks everything
+    assert status_of((*findings, Finding("contraindicated", "z", "m"))) == "contraindicated"
+    assert not is_complete(findings)
+    assert is_complete((Finding("major", "y", "m"),))
+    assert not is_complete((Finding("major", "y", "m"),), dosable=False)
+
+
+@pytest.mark.parametrize(
+    ("line", "missing_word"),
+    [
+        # diltiazem label: beta-blocker (major); a woman of 30 with pregnancy status unknown
+        # (the pregnancy rule cannot be decided)
+        (
+            "check diltiazem 60mg tid --weight 60kg --age 30y --sex female --taking atenolol",
+            "pregnan",
+        ),
+        # probenecid label: salicylates antagonise it (major); no renal data, so the
+        # "30 mL/minute or less" rule cannot be decided
+        (
+            "dose probenecid --weight 80kg --age 45y --sex male --taking aspirin",
+            "crcl",
+        ),
+        # rituximab label boxed warning: HBsAg positive (major); anti-HBc not given
+        (
+            "check rituximab 375mg weekly --weight 80kg --height 180cm --age 45y --sex male"
+            " --lab hbsag=positive --lab tb-screen=negative",
+            "anti-hbc",
+        ),
+    ],
+)
+def test_a_known_major_finding_is_not_hidden_behind_an_unknown(
+    line: str, missing_word: str
+) -> None:
+    args = tuple(line.split())
+    rc, out = _cli(*args, "--format", "json")
+    data = json.loads(out)
+    jsonschema.validate(data, PLAN_SCHEMA if args[0] == "dose" else ORDER_SCHEMA)
+    severities = {f["severity"] for f in data["findings"]}
+    assert {"major", "cannot-check"} <= severities, data["findings"]
+    assert (data["status"], data["complete"], rc) == ("major", False, 1)
+    # the worst known finding is listed first, before what could not be checked
+    assert data["findings"][0]["severity"] == "major"
+    rc_text, text = _cli(*args)
+    assert rc_text == 1
+    head = text.splitlines()[:5]
+    assert "!!! MAJOR FINDING - DO NOT GIVE WITHOUT REVIEW !!!" in head
+    incomplete = [line for line in head if line.startswith("CHECK INCOMPLETE")]
+    assert incomplete and missing_word in incomplete[0], head
+
+
+def test_a_major_finding_on_a_drug_with_no_sourced_dose_exits_1() -> None:
+    # aluminium hydroxide: KDIGO CKD-MBD 2017 advises against aluminium binders in CKD; CrCl
+    # 20 mL/min is below the 60 of the rule. The table gives no calcinosis dose (not dosable).
+    p = patient(crcl="20 mL/min")
+    plan = calcidose.dose("aluminium-hydroxide", p)
+    assert (plan.status, plan.complete, plan.exit_code) == ("major", False, 1)
+    r = calcidose.check("aluminium-hydroxide", "300 mg", "tid", p)
+    assert (r.verdict, r.status, r.complete, r.exit_code) == ("cannot-check", "major", False, 1)
+    rc, text = _cli("dose", "aluminium-hydroxide", *ADULT_ARGS, "--crcl", "20mL/min")
+    assert rc == 1 and "CHECK INCOMPLETE: no sourced range to compare with" in text

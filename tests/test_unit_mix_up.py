@@ -23,7 +23,7 @@ def test_grams_for_milligrams() -> None:
     f = _mix_up("diltiazem", "90 g", "three times daily")
     assert f is not None and f.severity == "major"
     assert f.message == (
-        "the order (90 g, 270,000 mg/day) is 1,000 times the expected 140 mg/day to 280 mg/day: "
+        "the order (90 g, 270 g/day) is 1,000 times the expected 140 mg/day to 280 mg/day: "
         "a probable unit mix-up (g written for mg, or mg for mcg)"
     )
 

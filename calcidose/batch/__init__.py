@@ -6,6 +6,8 @@ Modules (each imported only when used; ``import calcidose`` never imports this p
 * :mod:`calcidose.batch.schema`: the orders and audit tables (Arrow and JSON Schema), ``conform``;
 * :mod:`calcidose.batch.reference`: ``audit_reference(batch, catalog)``, one ``check()`` per row,
   the oracle every engine is tested against;
+* :mod:`calcidose.batch.kernel`: ``Kernel(catalog)(batch)``, the column-wise audit equal to the
+  reference row for row;
 * :mod:`calcidose.batch.io`: streaming Parquet/CSV reading, input validation, writing with the
   tables' provenance;
 * :mod:`calcidose.batch.engines`: the local, Dask and Spark engines, one Arrow-batch ->
@@ -19,13 +21,15 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["AUDIT_SCHEMA", "ORDERS_SCHEMA", "audit_reference", "conform"]
+__all__ = ["AUDIT_SCHEMA", "ORDERS_SCHEMA", "Kernel", "audit_batch", "audit_reference", "conform"]
 
 _LAZY = {
     "AUDIT_SCHEMA": "calcidose.batch.schema",
     "ORDERS_SCHEMA": "calcidose.batch.schema",
     "conform": "calcidose.batch.schema",
     "audit_reference": "calcidose.batch.reference",
+    "Kernel": "calcidose.batch.kernel",
+    "audit_batch": "calcidose.batch.kernel",
 }
 
 

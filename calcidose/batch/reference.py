@@ -18,12 +18,13 @@ raised, never turned into a row.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
 
-from ..errors import CalcidoseError, InputError
+from ..errors import CalcidoseError, InputError, QuantityError
 from .schema import AUDIT_SCHEMA, INVALID, ORDER_COLUMNS, conform
 
 if TYPE_CHECKING:
@@ -101,7 +102,10 @@ def _number(value: float) -> str:
 
 def row_amount(row: dict[str, Any]) -> str:
     """The amount text check() is given: ``"<dose_value> <dose_unit>"``."""
-    return f"{_number(float(row['dose_value']))} {row['dose_unit']}"
+    value = float(row["dose_value"])
+    if not math.isfinite(value):
+        raise QuantityError(f"dose_value {value!r} is not a finite number (NaN or infinity)")
+    return f"{_number(value)} {row['dose_unit']}"
 
 
 def row_patient(row: dict[str, Any]) -> Any:

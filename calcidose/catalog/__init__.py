@@ -27,7 +27,7 @@ from typing import Any, Final, TypeVar
 import cattrs
 import cattrs.v
 
-from ..errors import InputError, TableError, TableProblem, UnknownDrugError
+from ..errors import InputError, InputTypeError, TableError, TableProblem, UnknownDrugError
 from .model import (
     Catalog,
     Condition,
@@ -672,6 +672,8 @@ def resolve_drug(catalog: Catalog, name: str) -> Drug:
     """The catalog drug ``name`` names: an id or a synonym, exactly after case folding and
     separator normalisation (no fuzzy match). An unknown name is an UnknownDrugError with up
     to three "did you mean" suggestions (difflib), which are never applied."""
+    if not isinstance(name, str):
+        raise InputTypeError(f"a drug must be named by text, not {type(name).__name__}")
     target = catalog.aliases.get(name)
     if target is None:
         key = _fold(name)

@@ -76,6 +76,7 @@ PLAUSIBLE_MAX: Final[dict[str, float]] = {
     "weight": 500.0,  # kg
     "height": 250.0,  # cm
     "bsa": 5.0,  # m2
+    "bmi": 250.0,  # kg/m2 (the patient plausibility window of calcidose.measures)
     "time": 130 * 365.25,  # d
     "scr": 25.0,  # mg/dL
     "crcl": 250.0,  # mL/min
@@ -92,6 +93,8 @@ PREDICATE_LEAVES: Final[dict[str, str | type]] = {
     "age_at_least": "time",
     "weight_below": "weight",
     "weight_at_least": "weight",
+    "bmi_above": "bmi",
+    "height_at_least": "height",
     "crcl_below": "crcl",
     "crcl_at_least": "crcl",
     "egfr_below": "egfr",

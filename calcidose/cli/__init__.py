@@ -157,6 +157,40 @@ def _format_option(parser: argparse.ArgumentParser, brief: bool = False) -> None
         )
 
 
+def _audit_parser(sub: Any) -> None:
+    """The audit subcommand (calcidose.batch)."""
+    p = sub.add_parser(
+        "audit",
+        help="audit a table of orders (Parquet or CSV); needs calcidose[batch]",
+        description="Check every order of INPUT (Parquet or CSV, the orders table of "
+        "docs/batch.md) exactly as 'calcidose check' would and write one audit row per order, "
+        "in input order, to OUTPUT (.parquet or .csv). Prints the counts per drug and verdict. "
+        "Exit 0 when the audit is written (whatever the verdicts), 2 for a bad file.",
+    )
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("-o", "--out", required=True, metavar="OUTPUT")
+    p.add_argument("--report", metavar="REPORT.html", help="also write an HTML report")
+    p.add_argument("--quiet", action="store_true", help="no summary and no progress bar")
+    p.add_argument(
+        "--engine", choices=("local", "dask", "spark"), default="local",
+        help="local (this process, default), dask (a LocalCluster of 2 workers, or "
+        "--scheduler ADDRESS) or spark (local[2], or --master URL; needs calcidose[spark])",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786)")
+    p.add_argument("--master", metavar="URL", help="a Spark master (spark://host:7077)")
+    p.set_defaults(handler=_cmd_audit)
+
+
+def _tables_parser(sub: Any) -> None:
+    """The tables subcommand group."""
+    p = sub.add_parser("tables", help="table tools")
+    tsub = p.add_subparsers(dest="tables_command", required=True, parser_class=_Parser)
+    v = tsub.add_parser("validate", help="validate our tables, or institution table directories")
+    v.add_argument("paths", nargs="*", metavar="PATH")
+    _format_option(v)
+    v.set_defaults(handler=_cmd_validate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the docs and the tests)."""
     parser = _Parser(
@@ -251,12 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_serve)
 
-    p = sub.add_parser("tables", help="table tools")
-    tsub = p.add_subparsers(dest="tables_command", required=True, parser_class=_Parser)
-    v = tsub.add_parser("validate", help="validate our tables, or institution table directories")
-    v.add_argument("paths", nargs="*", metavar="PATH")
-    _format_option(v)
-    v.set_defaults(handler=_cmd_validate)
+    _audit_parser(sub)
+    _tables_parser(sub)
 
     p = sub.add_parser(
         "completion",
@@ -609,6 +639,37 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from ..errors import InputError
+
+    try:
+        from ..batch.run import Progress, render_report, run_audit, total_rows
+    except ImportError:
+        raise InputError(
+            "calcidose audit needs the batch extra: pip install 'calcidose[batch]'"
+        ) from None
+    progress = Progress(None if args.quiet else total_rows(args.input))
+    if args.quiet:
+        progress.enabled = False
+    summary = run_audit(
+        args.input,
+        args.out,
+        progress=progress,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        master=args.master,
+    )
+    if args.report:
+        try:
+            with open(args.report, "w", encoding="utf-8") as handle:
+                handle.write(render_report(summary, os.path.basename(args.input)))
+        except OSError as exc:
+            raise InputError(f"{args.report}: cannot be written: {exc.strerror}") from None
+    if not args.quiet:
+        print(summary.text())
     return 0
 
 

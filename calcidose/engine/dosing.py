@@ -29,7 +29,7 @@ from .. import frequency as freq_mod
 from .. import units
 from ..catalog import get_catalog, resolve_drug
 from ..catalog.model import Cap, Catalog, Drug, Product, Regimen
-from ..errors import UnknownRegimenError
+from ..errors import InputTypeError, PatientTypeError, UnknownRegimenError
 from ..patient import Patient
 from ..results import (
     SEVERITY_RANK,
@@ -39,6 +39,7 @@ from ..results import (
     Finding,
     Severity,
     Step,
+    is_complete,
     status_of,
 )
 from . import rules
@@ -192,11 +193,23 @@ def _restricted(regimen: Regimen) -> bool:
 
 
 def require_regimen(drug: Drug, regimen_id: str) -> Regimen:
-    """The drug's regimen with this id, or UnknownRegimenError listing its regimens."""
+    """The drug's regimen with this id (case aside: ``ORAL-FIXED`` is ``oral-fixed``), or
+    UnknownRegimenError listing its regimens, with "did you mean" suggestions never applied."""
     chosen = drug.regimen(regimen_id)
+    if chosen is None and isinstance(regimen_id, str):
+        key = regimen_id.strip().casefold()
+        chosen = next((r for r in drug.regimens if r.id.casefold() == key), None)
     if chosen is None:
-        known = ", ".join(r.id for r in drug.regimens)
-        raise UnknownRegimenError(f"{drug.id} has no regimen {regimen_id!r}; its regimens: {known}")
+        import difflib
+
+        ids = [r.id for r in drug.regimens]
+        close = difflib.get_close_matches(str(regimen_id).casefold(), ids, n=3, cutoff=0.75)
+        hint = ""
+        if close:
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}? (not applied)"
+        raise UnknownRegimenError(
+            f"{drug.id} has no regimen {regimen_id!r}{hint}; its regimens: {', '.join(ids)}"
+        )
     return chosen
 
 
@@ -345,7 +358,7 @@ def _note(note: str) -> str:
 
 def _unscaled_finding(regimen: Regimen, caps: list[Cap]) -> Finding:
     listed = "; ".join(
-        units.format_quantity(c.max.value, c.max.unit) + f" ({c.kind}, per {c.per})" for c in caps
+        units.format_amount(c.max.value, c.max.unit) + f" ({c.kind}, per {c.per})" for c in caps
     )
     return Finding(
         "cannot-check",
@@ -377,7 +390,7 @@ def _strictest(
     distinct = {lim.value for lim in relevant}
     if len(distinct) > 1:
         listing = "; ".join(
-            f"{units.format_quantity(lim.value / units.UCUM[out_code].factor, out_code)} "
+            f"{units.format_amount(lim.value / units.UCUM[out_code].factor, out_code)} "
             f"({lim.kind}: {', '.join(lim.sources)})"
             for lim in sorted(relevant, key=lambda lim: lim.value)
         )
@@ -494,7 +507,8 @@ def _no_practical(
     for n, value in enumerate(nearest):
         terms.append((f"n{n}", value / f, code))
     if nearest:
-        near = "; the nearest are " + " and ".join(f"{{n{n}}}" for n in range(len(nearest)))
+        verb = "is" if len(nearest) == 1 else "are"
+        near = f"; the nearest {verb} " + " and ".join(f"{{n{n}}}" for n in range(len(nearest)))
     exact = "{high}" if per[1] - per[0] <= 1e-9 * max(1.0, per[1]) else "{low} to {high}"
     return Finding(
         "info",
@@ -647,8 +661,20 @@ def dose(
     :class:`~calcidose.errors.UnknownRegimenError` for names the catalog does not hold; every
     other problem (missing data, contraindications, not dosable) is in the plan's status and
     findings.
+
+    Units: the patient's quantities carry theirs (:class:`~calcidose.patient.Patient`); every
+    amount of the plan is a magnitude beside its UCUM code (``plan.dose.low`` and ``high`` in
+    ``plan.dose.unit``, e.g. ``mg/d`` for a per-day range; each administration in its own
+    ``unit``), and ``to_dict()`` writes each quantity as ``{"value": ..., "unit": ...}``.
     """
 
+    if not isinstance(patient, Patient):
+        raise PatientTypeError(
+            f"patient must be a calcidose.Patient (Patient(...) or Patient.from_dict(...)), "
+            f"not {type(patient).__name__}"
+        )
+    if regimen is not None and not isinstance(regimen, str):
+        raise InputTypeError(f"regimen must be a regimen id (text), not {type(regimen).__name__}")
     cat = catalog if catalog is not None else get_catalog()
     entry = resolve_drug(cat, drug)
     chosen, findings, steps = select_regimen(entry, patient, regimen)
@@ -679,6 +705,7 @@ def dose(
         regimen_title=chosen.title if chosen is not None else None,
         route=chosen.route if chosen is not None else None,
         status=status_of(tuple(findings), chosen is None or chosen.dosable),
+        complete=is_complete(tuple(findings), chosen is None or chosen.dosable),
         dose=dose_range,
         administrations=tuple(admins),
         findings=tuple(findings),
@@ -781,6 +808,9 @@ def _compute(
     else:
         code = "kg" if spec.scale == "weight" else "m2"
         formula = "{rate_low} x {scale} = {low}; {rate_high} x {scale} = {high}"
+        if spec.low == spec.high:
+            # one rate (375 mg/m2): one product, written once; both ends stay in the terms
+            formula = "{rate_high} x {scale} = {high}"
         terms = (
             ("rate_low", spec.low.value, spec.low.unit),
             ("rate_high", spec.high.value, spec.high.unit),

@@ -41,7 +41,7 @@ import attrs
 from .. import units
 from ..catalog import get_catalog, resolve_drug
 from ..catalog.model import ROUTES, Catalog, Drug, Regimen
-from ..errors import OrderError, PatientError, UnitError
+from ..errors import OrderError, PatientTypeError, UnitError
 from ..frequency import Frequency, by_id, parse_frequency
 from ..patient import Patient
 from ..results import (
@@ -52,9 +52,12 @@ from ..results import (
     Status,
     Step,
     exit_code,
+    is_complete,
     quantity_dict,
     status_of,
 )
+from ..safeio import shown as _shown
+from .dispense import fewest_units
 from .dosing import _compiled, cap_limits, dose, require_regimen
 from .limits import Limit
 from .rules import OrderFacts, evaluate
@@ -66,6 +69,7 @@ __all__ = [
     "VERDICTS",
     "VERDICT_EXIT",
     "VERDICT_STATUS",
+    "Dispensed",
     "Maximum",
     "OrderCheck",
     "Verdict",
@@ -226,6 +230,44 @@ class Maximum:
 
 
 @attrs.frozen(slots=True)
+class Dispensed:
+    """What the ordered amount is given as with one product of the regimen.
+
+    ``units``: the fewest whole tablets/capsules of ``strengths`` making the amount exactly
+    (``((1, 90.0),)``), empty when no whole number of them does. For a solution measured by
+    volume: ``volume`` (mL) of ``concentration`` (mg/mL), and ``measurable`` whether that volume
+    is a whole number of the product's ``volume_step`` (mL). Strengths are in ``unit``.
+    """
+
+    form: str
+    unit: str
+    strengths: tuple[float, ...] = ()
+    units: tuple[tuple[int, float], ...] = ()
+    concentration: float | None = None
+    volume: float | None = None
+    volume_step: float | None = None
+    measurable: bool = False
+
+    @property
+    def given(self) -> bool:
+        """True when this product gives the ordered amount exactly."""
+        return bool(self.units) or (self.volume is not None and self.measurable)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"form": self.form, "given": self.given}
+        if self.concentration is not None:
+            out["concentration"] = quantity_dict(self.concentration, "mg/mL")
+            out["volume"] = quantity_dict(self.volume, "mL")
+            out["volume_step"] = quantity_dict(self.volume_step, "mL")
+        else:
+            out["strengths"] = [quantity_dict(v, self.unit) for v in self.strengths]
+            out["units"] = [
+                {"count": n, "strength": quantity_dict(v, self.unit)} for n, v in self.units
+            ]
+        return out
+
+
+@attrs.frozen(slots=True)
 class OrderCheck:
     """The verdict on a written order, with everything it rests on. ``to_dict()`` is the JSON.
 
@@ -261,11 +303,19 @@ class OrderCheck:
     range_origin: str | None
     high_alert: bool
     tables_version: str
+    #: what the ordered amount is given as, per product of the regimen (:class:`Dispensed`)
+    dispensed: tuple[Dispensed, ...] = ()
 
     @property
     def exit_code(self) -> int:
         """The CLI's exit code for this order (:func:`order_exit_code`)."""
         return order_exit_code(self.status, self.verdict)
+
+    @property
+    def complete(self) -> bool:
+        """False when something could not be checked (a cannot-check finding or verdict), even
+        when a known contraindicated or major finding gives the status."""
+        return self.verdict != "cannot-check" and is_complete(self.findings)
 
     @property
     def order_text(self) -> str:
@@ -296,6 +346,7 @@ class OrderCheck:
             "route": self.route,
             "verdict": self.verdict,
             "status": self.status,
+            "complete": self.complete,
             "order": {
                 "amount": q(self.amount),
                 "frequency": self.frequency,
@@ -308,6 +359,7 @@ class OrderCheck:
                 "per_day": q(self.per_day),
                 "per_week": q(self.per_week),
                 "per_course": q(self.per_course),
+                "dispense": [d.to_dict() for d in self.dispensed],
             },
             "expected": expected,
             "maxima": [m.to_dict() for m in self.maxima],
@@ -351,7 +403,7 @@ def _given_code(value: object) -> str:
         match = re.fullmatch(r"\s*[0-9.]+\s*(\S+)\s*", value)
         found = _AMOUNT_SPELLINGS.get(match.group(1)) if match is not None else None
     else:
-        found = _PINT_SPELLINGS.get(str(getattr(value, "units", "")))
+        found = _PINT_SPELLINGS.get(units.pint_unit_name(value))
     if found is None:
         raise OrderError(f"amount {value!r}: the unit it was written in is not recognised")
     return found
@@ -577,6 +629,22 @@ class _Order:
         per_week = self.freq.count * 7.0 / self.freq.period_days
         return self.converted_mg * max(1, math.ceil(per_week - _EPS))
 
+    def require_finite(self, given: object) -> None:
+        """Refuse an order whose totals overflow a float (1e305 g qid is infinite mg per day):
+        an infinite total would be compared, displayed and written as if it were a dose."""
+        totals = (
+            self.converted_mg,
+            self.per_day(),
+            self.dosing_day(),
+            self.week_average(),
+            self.busiest_week(),
+        )
+        if any(total is not None and not math.isfinite(total) for total in totals):
+            raise OrderError(
+                f"amount {_shown(given)} {self.freq.text}: the total is too large to be a real "
+                "quantity (it overflows); check the amount and its unit"
+            )
+
 
 def _amount_code(code: str) -> str:
     return code if code in ("g", "mg", "ug") else "mg"
@@ -625,7 +693,7 @@ def check(
     catalog does not hold. Everything else is in the verdict and the findings.
     """
     if not isinstance(patient, Patient):
-        raise PatientError(f"patient must be a calcidose.Patient, not {type(patient).__name__}")
+        raise PatientTypeError(f"patient must be a calcidose.Patient, not {type(patient).__name__}")
     cat = catalog if catalog is not None else get_catalog()
     entry = resolve_drug(cat, drug)
     value, kind, code = _parse_amount(amount)
@@ -634,6 +702,7 @@ def check(
     freq = parse_frequency(frequency)
     route_id = parse_route(route)
     order = _Order(value, kind, freq)
+    order.require_finite(amount)  # before anything divides or rounds its totals
     steps: list[Step] = [
         Step(
             "order",
@@ -659,6 +728,7 @@ def check(
         steps.extend(volume_steps)
         findings.extend(volume_findings)
 
+    order.require_finite(amount)
     facts = OrderFacts(order.converted_mg, order.per_day(), order.week_average())
     outcome = evaluate(cat, entry, chosen, patient, facts)
     if chosen is None:
@@ -740,7 +810,51 @@ def check(
         range_origin=chosen.range_origin if chosen is not None else None,
         high_alert=entry.high_alert,
         tables_version=cat.tables_version,
+        dispensed=_dispensed(order, chosen, out_code) if kind != "volume" else (),
     )
+
+
+def _dispensed(order: _Order, regimen: Regimen | None, out_code: str) -> tuple[Dispensed, ...]:
+    """What the ordered amount is given as, with each product of the regimen for the ordered
+    frequency (every product of the regimen when none is for it): the fewest whole units of
+    its strengths, or the volume of its concentration and whether it can be measured."""
+    mg = order.converted_mg
+    if regimen is None or mg is None:
+        return ()
+    splits, _ = _compiled(regimen)
+    usable = [s for s in splits if s.measure in ("strengths", "volume")]
+    chosen = [s for s in usable if s.freq.id == order.freq.id] or usable
+    factor = units.UCUM[out_code].factor
+    out: list[Dispensed] = []
+    seen: set[tuple[object, ...]] = set()
+    for split in chosen:
+        key = (split.form, split.strengths, split.concentration, split.step)
+        if key in seen:
+            continue
+        seen.add(key)
+        if split.measure == "strengths":
+            made = fewest_units(mg, split.strengths)
+            out.append(
+                Dispensed(
+                    split.form,
+                    out_code,
+                    strengths=tuple(v / factor for v in split.strengths),
+                    units=tuple((n, v / factor) for n, v in made),
+                )
+            )
+        elif split.concentration is not None and split.step is not None:
+            count = mg / split.step
+            out.append(
+                Dispensed(
+                    split.form,
+                    out_code,
+                    concentration=split.concentration,
+                    volume=mg / split.concentration,
+                    volume_step=split.step / split.concentration,
+                    measurable=abs(count - round(count)) <= 1e-6 * max(1.0, count),
+                )
+            )
+    return tuple(out)
 
 
 #: The dose plan's findings that belong to one rounding (one frequency and product).
@@ -998,12 +1112,12 @@ class _Comparison:
                     Finding(
                         "major",
                         "order-exceeds-maximum" if m.hard else "order-above-reported-maximum",
-                        f"the order gives {units.format_quantity(ordered / factor, lim.unit)}"
+                        f"the order gives {units.format_amount(ordered / factor, lim.unit)}"
                         f"{_per_text(lim.per)}, above the {_kind_text(lim.kind)} maximum of "
-                        f"{units.format_quantity(m.value, lim.unit)}"
+                        f"{units.format_amount(m.value, lim.unit)}"
                         + (f" ({lim.note})" if lim.note else ""),
                         "Do not give as written; at most "
-                        f"{units.format_quantity(m.value, lim.unit)}{_per_text(lim.per)}.",
+                        f"{units.format_amount(m.value, lim.unit)}{_per_text(lim.per)}.",
                         lim.sources,
                     )
                 )
@@ -1176,8 +1290,8 @@ class _Comparison:
                         "info",
                         "course-days",
                         f"the course is given over {days_min} to {days_max} consecutive days: "
-                        f"{units.format_quantity(mg / days_max / factor, unit)} to "
-                        f"{units.format_quantity(mg / days_min / factor, unit)} per day",
+                        f"{units.format_amount(mg / days_max / factor, unit)} to "
+                        f"{units.format_amount(mg / days_min / factor, unit)} per day",
                         "Write the daily amount and the number of days on the order.",
                         r.sources,
                     )
@@ -1186,7 +1300,7 @@ class _Comparison:
                         "info",
                         "course-days",
                         f"the course is given over {days_min} consecutive days: "
-                        f"{units.format_quantity(mg / days_min / factor, unit)} per day",
+                        f"{units.format_amount(mg / days_min / factor, unit)} per day",
                         "Write the daily amount and the number of days on the order.",
                         r.sources,
                     )
@@ -1225,8 +1339,8 @@ class _Comparison:
                 Finding(
                     "info",
                     "course-days",
-                    f"{units.format_quantity(per_day / day_factor, day_unit)} for {n} days gives "
-                    f"the course of {units.format_quantity(per_day * n / factor, unit)}"
+                    f"{units.format_amount(per_day / day_factor, day_unit)} for {n} days gives "
+                    f"the course of {units.format_amount(per_day * n / factor, unit)}"
                     + (
                         f" (also {', '.join(str(k) for k in fitting[1:])} days)"
                         if len(fitting) > 1
@@ -1264,10 +1378,13 @@ class _Comparison:
             result = "below"
         else:
             result = "within"
+        # equal ends are one value ("2 g/day", never "2 g/day to 2 g/day"), as in every view
+        same = units.format_amount(low / factor, unit) == units.format_amount(high / factor, unit)
+        span = "{high}" if same else "{low} to {high}"
         steps.append(
             Step(
                 f"compare ({basis})",
-                f"ordered {{ordered}}: {result} the range {{low}} to {{high}}",
+                f"ordered {{ordered}}: {result} the range {span}",
                 (
                     ("ordered", ordered / factor, unit),
                     ("low", low / factor, unit),
@@ -1282,7 +1399,7 @@ class _Comparison:
                 Finding(
                     "moderate",
                     f"order-{result}-range",
-                    f"the order gives {units.format_quantity(ordered / factor, unit)}, {result} "
+                    f"the order gives {units.format_amount(ordered / factor, unit)}, {result} "
                     f"the range for this patient ({_range_text(low / factor, high / factor, unit)}"
                     f", from the {origin})",
                     "Check the intended dose with the prescriber.",
@@ -1303,8 +1420,8 @@ def _per_text(per: str) -> str:
 
 def _range_text(low: float, high: float, unit: str) -> str:
     if math.isclose(low, high):
-        return units.format_quantity(low, unit)
-    return f"{units.format_quantity(low, unit)} to {units.format_quantity(high, unit)}"
+        return units.format_amount(low, unit)
+    return f"{units.format_amount(low, unit)} to {units.format_amount(high, unit)}"
 
 
 def _kind_text(kind: str) -> str:

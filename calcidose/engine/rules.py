@@ -232,8 +232,9 @@ class Context:
         self.missing: set[str] = set()
         self.matched: list[str] = []
         self.renal_read = False
-        #: a pregnancy or lactation leaf was decided by the childbearing-potential window
-        self.window_used = False
+        #: the pregnancy and lactation leaves ("pregnant", "lactating") the childbearing-potential
+        #: window decided
+        self.window_used: set[str] = set()
 
     def taking(self) -> frozenset[str]:
         """Catalog drug or substance ids the patient takes (exact names, synonyms resolved)."""
@@ -301,6 +302,29 @@ def _age_days(ctx: Context) -> float | None:
 
 def _weight(ctx: Context) -> float | None:
     return ctx.patient.weight_kg
+
+
+def _height(ctx: Context) -> float | None:
+    return ctx.patient.height_cm
+
+
+def _bmi_above(threshold: float) -> Predicate:
+    """Body mass index (kg/m2, from weight and height) strictly above ``threshold``; the weight
+    or height that is not given is missing (cannot-check)."""
+
+    def leaf(ctx: Context) -> Truth:
+        weight, height = ctx.patient.weight_kg, ctx.patient.height_cm
+        if weight is None or height is None:
+            ctx.missing.update(
+                name for name, value in (("weight", weight), ("height", height)) if value is None
+            )
+            return None
+        bmi = weight / (height / 100.0) ** 2
+        # "above" as the source words it: a BMI equal to the threshold up to float rounding
+        # (86.7 kg at 170 cm is 30.000000000000004) is not above it
+        return bmi > threshold and abs(bmi - threshold) > 1e-9 * threshold
+
+    return leaf
 
 
 def _renal_band(bounds: Mapping[str, float], egfr: bool = False) -> Predicate:
@@ -436,7 +460,7 @@ def _reproductive_leaf(key: str) -> Predicate:
         if state is None:
             ctx.missing.add(missing)
         elif by_window:
-            ctx.window_used = True
+            ctx.window_used.add(key)
         return state
 
     return leaf
@@ -473,6 +497,10 @@ def _leaf(key: str, value: Any, flags: _Flags) -> Predicate:
         return _compare(key == "age_below", _canonical(value), _age_days, _const("age"))
     if key in ("weight_below", "weight_at_least"):
         return _compare(key == "weight_below", _canonical(value), _weight, _const("weight"))
+    if key == "height_at_least":
+        return _compare(False, _canonical(value), _height, _const("height"))
+    if key == "bmi_above":
+        return _bmi_above(_canonical(value))
     if key in ("crcl_below", "crcl_at_least"):
         flags.crcl = True
         return _renal_band({_BOUND_KEYS[key]: _canonical(value)})
@@ -581,7 +609,7 @@ def rule_uses_order(rule: Rule) -> bool:
 
 
 def _q(value: float, code: str) -> str:
-    return units.format_quantity(value, code)
+    return units.format_amount(value, code)
 
 
 #: Weight-scaled limit units -> the unit of the limit once multiplied by the body weight.
@@ -916,7 +944,7 @@ def evaluate(
         outcome.steps[0:0] = state.steps
         findings.extend(state.findings)
     if ctx.window_used:
-        outcome.steps.append(_window_step(catalog, patient))
+        outcome.steps.append(_window_step(catalog, patient, ctx.window_used))
     if patient.medications:
         step = _medications_step(view)
         if step is not None:
@@ -938,18 +966,22 @@ def _medications_step(view: _View) -> Step | None:
     return Step("medications", "read as: " + "; ".join(parts))
 
 
-def _window_step(catalog: Catalog, patient: Patient) -> Step:
+def _window_step(catalog: Catalog, patient: Patient, keys: set[str]) -> Step:
     """The trace of a pregnancy or lactation question not asked: the patient is outside the
-    childbearing-potential window (nothing is skipped silently)."""
+    childbearing-potential window (nothing is skipped silently). It names only what the window
+    decided: a stated pregnancy is not "not asked"."""
     window = catalog.meta.childbearing_potential
     assert window is not None and patient.age_years is not None  # only set by the window
     low, high = window.min_age, window.max_age
     who = "female patient" if patient.sex == "female" else "patient (sex not given)"
+    what = " and ".join(
+        word for key, word in (("pregnant", "pregnancy"), ("lactating", "lactation")) if key in keys
+    )
     return Step(
-        "pregnancy and lactation not asked",
+        f"{what} not asked",
         f"{who} aged {{age}}, outside the childbearing-potential window {{from}} to under "
-        "{below} (tables/meta.toml, a product decision): pregnancy and lactation, not stated, "
-        "are taken as no",
+        f"{{below}} (tables/meta.toml, a product decision): {what}, not stated, "
+        f"{'are' if ' and ' in what else 'is'} taken as no",
         (
             ("age", patient.age_years, "a"),
             ("from", low.value, low.unit),

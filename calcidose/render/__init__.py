@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..catalog.model import Catalog
 from ..engine.dispense import units_text
 from ..results import DISCLAIMER, Administration, DosePlan, Finding
-from ..units import UCUM, format_quantity
+from ..units import format_amount, format_quantity
 
 if TYPE_CHECKING:
     from ..engine.orders import OrderCheck
@@ -56,16 +56,10 @@ def to_json(data: Any) -> str:
 
 
 def amount_text(value: float, code: str, ceiling: float | None = None) -> str:
-    """An amount in the unit it is dispensed in: from 1,000 mg on in grams (``2 g``, not
-    ``2,000 mg``; ``12.5 g/day``), written to the milligram (three decimals of a gram), so no
-    precision is lost; below that, as :func:`format_quantity` writes it. ``ceiling`` (a cap in
+    """An amount in the unit it is dispensed in (:func:`calcidose.units.format_amount`): from
+    1,000 mg on in grams (``2 g``, not ``2,000 mg``), to the milligram; ``ceiling`` (a cap in
     ``code``) is never passed."""
-    numerator, slash, rest = code.partition("/")
-    grams = "g" + slash + rest
-    if numerator == "mg" and abs(value) >= 1000 and grams in UCUM:
-        cap = ceiling / 1000 if ceiling is not None else None
-        return format_quantity(value / 1000, grams, cap, places=3)
-    return format_quantity(value, code, ceiling)
+    return format_amount(value, code, ceiling)
 
 
 def span_text(low: float, high: float, code: str, ceiling: float | None = None) -> str:
@@ -90,6 +84,40 @@ def dispense_text(a: Administration) -> str:
             text += f" of {format_quantity(a.concentration, 'mg/mL')}"
         return text
     return ""
+
+
+def given_as_lines(result: OrderCheck) -> list[str]:
+    """What the ordered amount is given as with each product of the regimen
+    (``Given as: 90 mg = 1 x 90 mg immediate-release tablet``), or that no product gives it."""
+    if result.per_administration is None or not result.dispensed:
+        return []
+    value, unit = result.per_administration
+    amount = amount_text(value, unit)
+    given = [d for d in result.dispensed if d.given]
+    lines = []
+    for d in given:
+        if d.units:
+            made = units_text(d.units, lambda x, u=d.unit: amount_text(x, u))
+            lines.append(f"Given as: {amount} = {made} {d.form}".rstrip())
+        else:
+            shown = format_quantity(d.volume or 0.0, "mL", places=3)
+            conc = format_quantity(d.concentration or 0.0, "mg/mL")
+            lines.append(f"Given as: {amount} = {shown} of {conc}")
+    if given:
+        return lines
+    products = []
+    for d in result.dispensed:
+        if d.concentration is not None:
+            step = format_quantity(d.volume_step or 0.0, "mL", places=3)
+            products.append(
+                f"{d.form} of {format_quantity(d.concentration, 'mg/mL')}: "
+                f"{format_quantity(d.volume or 0.0, 'mL', places=3)}, not a whole number of its "
+                f"{step} steps"
+            )
+        else:
+            sizes = ", ".join(amount_text(x, d.unit) for x in d.strengths)
+            products.append(f"{d.form}: {sizes}")
+    return [f"Given as: no product gives exactly {amount} ({'; '.join(products)})"]
 
 
 def practical_text(a: Administration) -> str:
@@ -151,6 +179,24 @@ def finding_lines(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
     return lines
 
 
+def incomplete_text(result: Any) -> str | None:
+    """The line under a contraindicated or major headline when the check is incomplete: a known
+    worse finding outranks the unknowns (docs/checking.md), but the unknowns are still said.
+    None when the check is complete or its headline already says it could not check."""
+    if result.complete or result.status not in _LOUD:
+        return None
+    missing = list(
+        dict.fromkeys(m for f in result.findings if f.severity == "cannot-check" for m in f.missing)
+    )
+    parts = []
+    if any(f.severity == "cannot-check" for f in result.findings):
+        parts.append("not everything could be checked")
+    if result.dose is None if isinstance(result, DosePlan) else result.expected_unit is None:
+        parts.append("no sourced range to compare with")
+    needs = f" (needs {', '.join(missing)})" if missing else ""
+    return f"CHECK INCOMPLETE: {' and '.join(parts) or 'not everything could be checked'}{needs}"
+
+
 def plan_text(plan: DosePlan, catalog: Catalog | None = None, *, brief: bool = False) -> str:
     """The dose plan for a pharmacist to read, verdict first. ``brief``: the headline, the range,
     the practical amounts and the findings (one line each), without the calculation."""
@@ -161,6 +207,9 @@ def plan_text(plan: DosePlan, catalog: Catalog | None = None, *, brief: bool = F
         lines += [bar, f"!!! {headline} !!!", bar]
     else:
         lines.append(f"STATUS: {headline}")
+    incomplete = incomplete_text(plan)
+    if incomplete:
+        lines.append(incomplete)
     regimen = f", {plan.regimen_title}" if plan.regimen_title else ""
     lines.append(f"{plan.drug_name}{regimen}")
     blocking = [f for f in plan.findings if f.severity in _FIRST]
@@ -236,6 +285,9 @@ def order_text(result: OrderCheck, catalog: Catalog | None = None, *, brief: boo
         lines += [bar, f"!!! {headline} !!!", bar]
     else:
         lines.append(f"VERDICT: {headline}")
+    incomplete = incomplete_text(result)
+    if incomplete:
+        lines.append(incomplete)
     if headline != _VERDICT_HEADLINE[result.verdict]:
         lines.append(f"Range verdict: {_VERDICT_HEADLINE[result.verdict]}")
     alert = " (ISMP high-alert medication)" if result.high_alert else ""
@@ -265,6 +317,8 @@ def order_text(result: OrderCheck, catalog: Catalog | None = None, *, brief: boo
     written = "; ".join(f"{amount_text(v, u)}{label}" for label, (v, u) in ordered)
     prefix = "Ordered (NOT a dose to give)" if result.verdict == "contraindicated" else "Ordered"
     lines.append(f"{prefix}: {written}")
+    if result.verdict != "contraindicated" and result.per_administration is not None:
+        lines += given_as_lines(result)
     if result.expected_unit is not None and result.expected_basis is not None:
         span = span_text(
             result.expected_low or 0.0, result.expected_high or 0.0, result.expected_unit

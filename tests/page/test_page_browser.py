@@ -94,7 +94,15 @@ def test_contraindication(page: Any, shoot: Any) -> None:
 
 def test_order_above_the_maximum(page: Any, shoot: Any) -> None:
     # minocycline: US label adult maximum 200 mg/day; 200 mg twice daily = 400 mg/day > 200
-    fill_patient(page, "minocycline", Weight="80 kg", Age="60 y", Sex="Male")
+    # the clearance is given: minocycline is contraindicated in complete renal failure
+    fill_patient(
+        page,
+        "minocycline",
+        Weight="80 kg",
+        Age="60 y",
+        Sex="Male",
+        Creatinine_clearance="90 mL/min",
+    )
     page.get_by_label("Ordered amount").fill("200 mg")
     page.get_by_label("Frequency").fill("twice daily")
     page.get_by_role("button", name="Check order").click()

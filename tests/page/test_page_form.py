@@ -252,6 +252,7 @@ def test_major_plan_in_the_page(client: TestClient) -> None:
         weight="80 kg",
         age="60 y",
         sex="male",
+        crcl="90 mL/min",  # minocycline needs it: contraindicated in complete renal failure
         amount="200 mg",
         frequency="bid",
         action="check",

@@ -4,10 +4,12 @@ dates and UCUM units. Only this module and :mod:`.write` import fhir.resources."
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 from ...errors import InputError
@@ -151,4 +153,17 @@ def ucum_to_calcidose(quantity: Mapping[str, Any]) -> str:
     unit = code or quantity.get("unit")
     if not isinstance(unit, str) or not unit.strip():
         raise FhirInputError(f"the quantity {value} has no unit")
-    return f"{value} {_UCUM_SPELLING.get(unit, unit)}"
+    return f"{_plain_number(value)} {_UCUM_SPELLING.get(unit, unit)}"
+
+
+def _plain_number(value: int | float | str) -> str:
+    """A FHIR decimal as calcidose text: every digit, never an exponent (``1e-05`` is
+    ``0.00001``); infinity, NaN and integers too large for a float are refused."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and value.bit_length() > 1000:
+        raise FhirInputError("the quantity is too large to be a real quantity")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FhirInputError(f"the quantity value {value!r} is not a finite number")
+    text = format(Decimal(repr(value)), "f") if isinstance(value, float) else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text

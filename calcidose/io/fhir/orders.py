@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -120,6 +121,8 @@ def _dosage(d: Mapping[str, Any]) -> dict[str, Any]:
         if unit not in _UNIT_DAYS or not isinstance(bounds.get("value"), int | float):
             raise FhirInputError(f"boundsDuration {bounds.get('value')} {unit} is not readable")
         duration = float(bounds["value"]) * _UNIT_DAYS[unit]
+        if not math.isfinite(duration) or duration <= 0:
+            raise FhirInputError(f"boundsDuration {bounds.get('value')} {unit} is not a duration")
     return {
         "amount": amount,
         "frequency": frequency,
@@ -139,7 +142,12 @@ def _frequency(timing: Mapping[str, Any]) -> str:
         raise FhirInputError("a frequency range (frequencyMax/periodMax) is not one frequency")
     count = repeat.get("frequency", 1)
     period, unit = repeat.get("period"), repeat.get("periodUnit")
-    if unit not in _UNIT_DAYS or not isinstance(period, int | float) or period <= 0:
+    if (
+        unit not in _UNIT_DAYS
+        or isinstance(period, bool)
+        or not isinstance(period, int | float)
+        or not 0 < period < math.inf
+    ):
         raise FhirInputError(f"timing period {period} {unit} is not readable")
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise FhirInputError(f"timing frequency {count!r} is not a whole number of times")
