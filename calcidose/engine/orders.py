@@ -810,18 +810,20 @@ def check(
         range_origin=chosen.range_origin if chosen is not None else None,
         high_alert=entry.high_alert,
         tables_version=cat.tables_version,
-        dispensed=_dispensed(order, chosen, out_code) if kind != "volume" else (),
+        dispensed=_dispensed(cat, order, chosen, out_code) if kind != "volume" else (),
     )
 
 
-def _dispensed(order: _Order, regimen: Regimen | None, out_code: str) -> tuple[Dispensed, ...]:
+def _dispensed(
+    catalog: Catalog, order: _Order, regimen: Regimen | None, out_code: str
+) -> tuple[Dispensed, ...]:
     """What the ordered amount is given as, with each product of the regimen for the ordered
     frequency (every product of the regimen when none is for it): the fewest whole units of
     its strengths, or the volume of its concentration and whether it can be measured."""
     mg = order.converted_mg
     if regimen is None or mg is None:
         return ()
-    splits, _ = _compiled(regimen)
+    splits, _ = _compiled(catalog, regimen)
     usable = [s for s in splits if s.measure in ("strengths", "volume")]
     chosen = [s for s in usable if s.freq.id == order.freq.id] or usable
     factor = units.UCUM[out_code].factor
