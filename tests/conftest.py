@@ -32,6 +32,18 @@ def _under_mutmut() -> bool:
     return bool(os.environ.get("MUTANT_UNDER_TEST"))
 
 
+# The catalog cache (calcidose.catalog.diskcache) of the suite's own processes and of the CLI
+# runs they start lives in a directory of this run, never in the user's ~/.cache. Under mutmut
+# it is off: a mutant changes the code without changing its files, so a cached catalog would
+# hide a mutant of the loading and validating code.
+if "CALCIDOSE_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["CALCIDOSE_CACHE_DIR"] = tempfile.mkdtemp(prefix="calcidose-test-cache-")
+if _under_mutmut():
+    os.environ["CALCIDOSE_CACHE"] = "off"
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_catalog_loaded_before_the_mutant() -> None:
     """Under mutmut (``MUTANT_UNDER_TEST`` set), load the shipped catalog again per session.

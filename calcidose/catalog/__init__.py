@@ -16,16 +16,11 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import tomllib
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Final, TypeVar
-
-import cattrs
-import cattrs.v
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from ..errors import InputError, InputTypeError, TableError, TableProblem, UnknownDrugError
 from .model import (
@@ -40,6 +35,9 @@ from .model import (
 )
 from .tablefiles import content_hash, layout_problems, read_file
 from .vocabulary import normalise
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = [
     "ENV_VAR",
@@ -56,8 +54,6 @@ ENV_VAR: Final = "CALCIDOSE_TABLES"
 
 T = TypeVar("T")
 
-_converter = cattrs.Converter(forbid_extra_keys=True)
-
 
 class _WrongType(TypeError):
     """A value of the wrong JSON type, raised by the structure hooks below; its message (what
@@ -67,6 +63,8 @@ class _WrongType(TypeError):
 def _format_error(exc: BaseException, kind: type | None) -> str:
     """cattrs' wording of a structuring error, except that a hook's own message is kept (cattrs
     would replace it with the bare "invalid value for type, expected float")."""
+    import cattrs.v
+
     if isinstance(exc, _WrongType):
         return str(exc)
     return cattrs.v.format_exception(exc, kind)
@@ -96,11 +94,19 @@ def _string_list(value: Any, _: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-_converter.register_structure_hook(bool, _exact(bool, "true or false"))
-_converter.register_structure_hook(int, _exact(int, "a whole number"))
-_converter.register_structure_hook(float, _exact(float, "a number"))
-_converter.register_structure_hook(str, _exact(str, "text"))
-_converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _string_list)
+@cache
+def _converter() -> Any:
+    """The cattrs converter of the tables (imported on first use: a catalog read from the
+    cache needs none)."""
+    import cattrs
+
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_structure_hook(bool, _exact(bool, "true or false"))
+    converter.register_structure_hook(int, _exact(int, "a whole number"))
+    converter.register_structure_hook(float, _exact(float, "a number"))
+    converter.register_structure_hook(str, _exact(str, "text"))
+    converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _string_list)
+    return converter
 
 
 def default_tables() -> Traversable:
@@ -115,6 +121,8 @@ def default_tables() -> Traversable:
 
 
 def _parse_toml(data: bytes, label: str, problems: list[TableProblem]) -> dict[str, Any]:
+    import tomllib
+
     try:
         return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -129,8 +137,10 @@ def _parse_toml(data: bytes, label: str, problems: list[TableProblem]) -> dict[s
 def _structure(
     data: Any, cls: type[T], label: str, entry: str, problems: list[TableProblem]
 ) -> T | None:
+    import cattrs
+
     try:
-        return _converter.structure(data, cls)
+        return cast(T, _converter().structure(data, cls))
     except cattrs.BaseValidationError as exc:
         for message in cattrs.transform_error(exc, path="$", format_exception=_format_error):
             text, _, path = message.rpartition(" @ ")
@@ -165,17 +175,95 @@ def _keyed(
     return out
 
 
+#: What reading one file of a tables directory gave: its bytes, or the problem that stopped it.
+_Read = bytes | TableProblem
+
+#: The vocabulary files of a tables directory, in the order they are read.
+_VOCABULARY: Final = (
+    "meta.toml",
+    "sources.toml",
+    "conditions.toml",
+    "substances.toml",
+    "medications.toml",
+)
+
+
+class _Files:
+    """Everything one tables directory holds, read (confined and bounded) before any of it is
+    parsed: the layout's problems, then relative path -> bytes or the problem reading it, in the
+    order the files are parsed. The same bytes give the content hash (the catalog cache's key)
+    and the catalog, so a file changed in between cannot give a catalog another content's key
+    names."""
+
+    def __init__(self, root: Traversable, name: str, shipped: bool = False) -> None:
+
+        self.root = root
+        self.name = name
+        self.shipped = shipped
+        self.layout: list[TableProblem] = layout_problems(root, name, shipped)
+        self.entries: dict[str, _Read] = {}
+        self.readme: bytes | None = None
+        readme = root.joinpath("README.md")
+        if readme.is_file():
+            with contextlib.suppress(InputError, OSError):
+                self.readme = read_file(readme, root, f"{name}/README.md")
+        for file in _VOCABULARY:
+            node = root.joinpath(file)
+            if node.is_file():
+                self.entries[file] = self._read(node, file)
+        drugs = root.joinpath("drugs")
+        if drugs.is_dir():
+            for child in sorted(drugs.iterdir(), key=lambda c: c.name):
+                relative = f"drugs/{child.name}"
+                if not child.name.endswith(".toml"):
+                    self.entries[relative] = TableProblem(
+                        f"{name}/{relative}", "", "", "drug files must end in .toml"
+                    )
+                    continue
+                self.entries[relative] = self._read(child, relative)
+
+    def _read(self, node: Traversable, relative: str) -> _Read:
+
+        label = f"{self.name}/{relative}"
+        try:
+            return read_file(node, self.root, label)
+        except InputError as exc:
+            return TableProblem(label, "", "", str(exc))
+        except OSError as exc:
+            return TableProblem(label, "", "", f"cannot be read: {exc}")
+        except UnicodeDecodeError as exc:
+            return TableProblem(label, "", "", f"not UTF-8 text: {exc}")
+
+    @property
+    def clean(self) -> bool:
+        """True when the layout is right and every file was read."""
+        return not self.layout and all(isinstance(v, bytes) for v in self.entries.values())
+
+    def contents(self) -> dict[str, bytes]:
+        """relative path -> bytes of every file read (README.md included), for the hash."""
+        out = {k: v for k, v in self.entries.items() if isinstance(v, bytes)}
+        if self.readme is not None:
+            out["README.md"] = self.readme
+        return out
+
+
 class _Layer:
     """The raw content of one tables directory (ours, or an overlay)."""
 
     def __init__(
-        self, root: Traversable, name: str, problems: list[TableProblem], shipped: bool = False
+        self,
+        root: Traversable,
+        name: str,
+        problems: list[TableProblem],
+        shipped: bool = False,
+        files: _Files | None = None,
     ) -> None:
         self.name = name
         self.shipped = shipped
         self.root = root
+        read = files if files is not None else _Files(root, name, shipped)
         #: relative path -> bytes of every file read (for the content hash)
-        self.files: dict[str, bytes] = {}
+        self.files: dict[str, bytes] = read.contents()
         self.meta: dict[str, Any] | None = None
         self.sources: dict[str, Source] = {}
         self.conditions: dict[str, Condition] = {}
@@ -186,81 +274,63 @@ class _Layer:
         self.drugs: dict[str, tuple[str, dict[str, Any]]] = {}
         #: label -> (JSON Schema definition, raw data) of every vocabulary file read
         self.raw: dict[str, tuple[str, dict[str, Any]]] = {}
-        self._read(root, problems)
+        self._parse(read, problems)
 
     def _label(self, *parts: str) -> str:
         return "/".join((self.name, *parts))
 
-    def _toml(self, node: Traversable, label: str, problems: list[TableProblem]) -> dict[str, Any]:
-        """One file, read confined to the layer's directory, and kept for the content hash."""
-
-        relative = label.removeprefix(self.name + "/")
-        try:
-            data = read_file(node, self.root, label)
-        except InputError as exc:
-            problems.append(TableProblem(label, "", "", str(exc)))
+    @staticmethod
+    def _toml(read: _Read, label: str, problems: list[TableProblem]) -> dict[str, Any]:
+        """One file's TOML, or {} with its problem (reading or parsing) in ``problems``."""
+        if isinstance(read, TableProblem):
+            problems.append(read)
             return {}
-        except OSError as exc:
-            problems.append(TableProblem(label, "", "", f"cannot be read: {exc}"))
-            return {}
-        except UnicodeDecodeError as exc:
-            problems.append(TableProblem(label, "", "", f"not UTF-8 text: {exc}"))
-            return {}
-        self.files[relative] = data
-        return _parse_toml(data, label, problems)
+        return _parse_toml(read, label, problems)
 
-    def _read(self, root: Traversable, problems: list[TableProblem]) -> None:
-
-        problems.extend(layout_problems(root, self.name, self.shipped))
-        readme = root.joinpath("README.md")
-        if readme.is_file():
-            with contextlib.suppress(InputError, OSError):
-                self.files["README.md"] = read_file(readme, root, self._label("README.md"))
-        meta = root.joinpath("meta.toml")
-        if meta.is_file():
-            self.meta = self._toml(meta, self._label("meta.toml"), problems)
+    def _parse(self, read: _Files, problems: list[TableProblem]) -> None:
+        problems.extend(read.layout)
+        entries = read.entries
+        if "meta.toml" in entries:
+            self.meta = self._toml(entries["meta.toml"], self._label("meta.toml"), problems)
             self.raw[self._label("meta.toml")] = ("meta_file", self.meta)
-        src = root.joinpath("sources.toml")
-        if src.is_file():
+        if "sources.toml" in entries:
             label = self._label("sources.toml")
-            data = self._toml(src, label, problems)
+            data = self._toml(entries["sources.toml"], label, problems)
             self.raw[label] = ("sources_file", data)
             self._only(data, {"sources"}, label, problems)
             self.sources = _keyed(data, "sources", Source, label, problems)
-        cond = root.joinpath("conditions.toml")
-        if cond.is_file():
+        if "conditions.toml" in entries:
             label = self._label("conditions.toml")
-            data = self._toml(cond, label, problems)
+            data = self._toml(entries["conditions.toml"], label, problems)
             self.raw[label] = ("conditions_file", data)
             self._only(data, {"conditions"}, label, problems)
             self.conditions = _keyed(data, "conditions", Condition, label, problems)
-        subs = root.joinpath("substances.toml")
-        if subs.is_file():
+        if "substances.toml" in entries:
             label = self._label("substances.toml")
-            data = self._toml(subs, label, problems)
+            data = self._toml(entries["substances.toml"], label, problems)
             self.raw[label] = ("substances_file", data)
             self._only(data, {"classes", "substances"}, label, problems)
             self.classes = _keyed(data, "classes", SubstanceClass, label, problems)
             self.substances = _keyed(data, "substances", Substance, label, problems)
             self.substance_files = dict.fromkeys(self.substances, label)
-        meds = root.joinpath("medications.toml")
-        if meds.is_file():
-            self._medications(meds, problems)
-        drugs = root.joinpath("drugs")
-        if drugs.is_dir():
-            for child in sorted(drugs.iterdir(), key=lambda c: c.name):
-                label = self._label("drugs", child.name)
-                if not child.name.endswith(".toml"):
-                    problems.append(TableProblem(label, "", "", "drug files must end in .toml"))
-                    continue
-                data = self._toml(child, label, problems)
-                if data:
-                    self.drugs[child.name.removesuffix(".toml")] = (label, data)
+        if "medications.toml" in entries:
+            self._medications(entries["medications.toml"], problems)
+        for relative, content in entries.items():
+            if not relative.startswith("drugs/"):
+                continue
+            label = self._label(relative)
+            if isinstance(content, TableProblem) and not relative.endswith(".toml"):
+                problems.append(content)
+                continue
+            data = self._toml(content, label, problems)
+            if data:
+                name = relative.removeprefix("drugs/")
+                self.drugs[name.removesuffix(".toml")] = (label, data)
 
-    def _medications(self, node: Traversable, problems: list[TableProblem]) -> None:
+    def _medications(self, read: _Read, problems: list[TableProblem]) -> None:
         """The vocabulary of common medications: substances of their own file."""
         label = self._label("medications.toml")
-        data = self._toml(node, label, problems)
+        data = self._toml(read, label, problems)
         self.raw[label] = ("medications_file", data)
         self._only(data, {"medications"}, label, problems)
         for key, item in _keyed(data, "medications", Substance, label, problems).items():
@@ -328,23 +398,39 @@ def load_catalog(*overlays: str | os.PathLike[str], use_env: bool = True) -> Cat
     extra: list[str | os.PathLike[str]] = list(overlays)
     if use_env and os.environ.get(ENV_VAR):
         extra.extend(p for p in os.environ[ENV_VAR].split(os.pathsep) if p)
-    problems: list[TableProblem] = []
-    layers = [_Layer(default_tables(), "tables", problems, shipped=True)]
+    read = [_Files(default_tables(), "tables", shipped=True)]
     for path in extra:
         directory = Path(path)
         if not directory.is_dir():
             raise TableError([TableProblem(str(path), "", "", "not a tables directory")])
-        layers.append(_Layer(directory, str(directory), problems))
+        read.append(_Files(directory, str(directory)))
+    from . import diskcache
+
+    ref = TablesRef(
+        (str(read[0].root), *(str(Path(p).resolve()) for p in extra)),
+        tuple(content_hash(files.contents()) for files in read),
+    )
+    key = None
+    if diskcache.cache_dir() is not None and all(files.clean for files in read):
+        key = diskcache.cache_key([(files.name, files.contents()) for files in read])
+        cached = diskcache.load(key) if key is not None else None
+        if cached is not None:
+            return _knows(cached, ref)
+    problems: list[TableProblem] = []
+    layers = [_Layer(f.root, f.name, problems, f.shipped, files=f) for f in read]
     # the shipped tables are schema-checked by `tables validate` (and the suite), not per load
     catalog = _check_layers(layers, 1, problems)
     if problems:
         raise TableError(problems)
     assert catalog is not None
-    ref = TablesRef(
-        (str(layers[0].root), *(str(Path(p).resolve()) for p in extra)),
-        tuple(content_hash(layer.files) for layer in layers),
-    )
-    object.__setattr__(catalog, "_ref", ref)  # frozen; the one place a catalog learns its origin
+    if key is not None:
+        diskcache.store(key, catalog)
+    return _knows(catalog, ref)
+
+
+def _knows(catalog: Catalog, ref: TablesRef) -> Catalog:
+    """``catalog``, told where it was loaded from (the one place a catalog learns it)."""
+    object.__setattr__(catalog, "_ref", ref)  # a frozen class; _ref is no init field
     return catalog
 
 
@@ -445,6 +531,8 @@ def _too_deep_rules(data: Mapping[str, Any]) -> list[tuple[int, str]]:
 def _schema_problems(layers: Sequence[_Layer], start: int) -> list[TableProblem]:
     """Problems the published JSON Schema finds in the raw files of ``layers[start:]``; an
     overlay drug file that changes a drug of a layer below is checked merged with it."""
+    if start >= len(layers):
+        return []  # nothing to check: jsonschema is not even imported
     import json
 
     import jsonschema

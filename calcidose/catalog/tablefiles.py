@@ -22,12 +22,14 @@ import hashlib
 import os
 import stat
 from collections.abc import Mapping
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ..errors import InputError, TableProblem
 from ..safeio import MAX_TABLE_BYTES, read_bounded
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 __all__ = ["ROOT_FILES", "content_hash", "layout_problems", "read_file"]
 
