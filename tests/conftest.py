@@ -61,13 +61,10 @@ def _no_catalog_loaded_before_the_mutant() -> None:
 
 @pytest.fixture(autouse=True)
 def _nothing_compiled_before_the_test() -> None:
-    """Under mutmut, compile regimens and rules again in every test (microseconds each), so
-    that each test that doses or checks runs the compiling code, with the mutant, and is
-    recorded as covering it."""
+    """Under mutmut, let every catalog compile its regimens, rules and name lookups again in
+    every test (microseconds each), so that each test that doses or checks runs the compiling
+    code, with the mutant, and is recorded as covering it."""
     if _under_mutmut():
-        from calcidose.engine import dosing, rules
+        from calcidose.catalog import model
 
-        dosing._COMPILED.clear()
-        rules._CACHE.clear()
-        rules._NAMES.clear()
-        rules._VIEWS.clear()
+        model.forget_derived()

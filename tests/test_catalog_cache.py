@@ -331,3 +331,21 @@ def test_at_most_keep_files_are_kept(cache_dir: Path, tmp_path: Path) -> None:
         )
         load_catalog(overlay, use_env=False)
     assert len(files(cache_dir)) == diskcache.KEEP
+
+
+def test_an_overlay_catalog_from_the_cache_names_the_same_tables(
+    cache_dir: Path, tmp_path: Path
+) -> None:
+    """The provenance every answer carries (issue 12 §3) survives the cache: the overlay's
+    name and content hash read from the cache are those of a cold load, and the hash is the
+    sha256 of the overlay's files, not of the cache."""
+    overlay = tmp_path / "site-overlay"
+    (overlay / "drugs").mkdir(parents=True)
+    (overlay / "drugs" / "diltiazem.toml").write_text(
+        OVERLAY_CAP.format(value=360), encoding="utf-8"
+    )
+    first = load_catalog(overlay, use_env=False).provenance()
+    assert len(files(cache_dir)) == 1  # written by the cold load
+    again = load_catalog(overlay, use_env=False).provenance()  # read from the cache
+    assert again == first
+    assert [o["name"] for o in again["overlays"]] == ["site-overlay"]

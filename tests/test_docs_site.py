@@ -141,6 +141,26 @@ def test_check_notes_are_the_dated_comments_verbatim(tmp_path: Path) -> None:
     assert catalog_pages.check_notes(None) == []
 
 
+def test_a_date_inside_a_continuation_line_starts_its_own_note(tmp_path: Path) -> None:
+    table = tmp_path / "example.toml"
+    table.write_text(
+        "# Re-audit 2026-12-02 (issue 10): UK SmPC lactation contraindication (US label:\n"
+        "#   nursing or drug; conflict reported); 2026-12-03: the lactation rule is below.\n"
+        'id = "example"\n',
+        encoding="utf-8",
+    )
+    # by hand: the clause before "; 2026-12-03" ends the 2026-12-02 note, the rest is a note
+    # of its own dated 2026-12-03
+    assert [(n.date, n.text) for n in catalog_pages.check_notes(table)] == [
+        (
+            "2026-12-02",
+            "Re-audit 2026-12-02 (issue 10): UK SmPC lactation contraindication (US label:"
+            " nursing or drug; conflict reported);",
+        ),
+        ("2026-12-03", "2026-12-03: the lactation rule is below."),
+    ]
+
+
 def test_a_note_saying_not_checked_does_not_count_as_a_check(tmp_path: Path) -> None:
     table = tmp_path / "example.toml"
     table.write_text(

@@ -971,36 +971,47 @@ def test_quarter_microgram_tablets_round_in_quarter_micrograms() -> None:
     assert (a.unit, a.rounded_low, a.rounded_high, a.step) == ("ug", 1, 1.5, 0.25)
 
 
-def test_compiled_regimens_leave_the_cache_with_their_catalog() -> None:
-    import gc
+def _one_drug(*regimens: Regimen) -> Drug:
+    return Drug(
+        "engdrug",
+        "Engine drug",
+        "drug",
+        "A drug for the engine tests.",
+        SRC_DRUG,
+        regimens=regimens,
+    )
 
-    from calcidose.engine import dosing, rules
+
+def test_compiled_regimens_go_with_their_catalog() -> None:
+    import gc
+    import weakref
+
+    from calcidose.engine import dosing
 
     regimen = fixed_day(100, 200)
-    plan(adult(), regimen)
-    key = id(regimen)
-    assert key in dosing._COMPILED
-    del regimen
-    rules._VIEWS.clear()  # the rules' per-patient views (at most 64) hold their catalog
+    catalog = _catalog([_one_drug(regimen)])
+    calcidose.dose("engdrug", adult(), catalog=catalog)
+    splits, _ = dosing._compiled(catalog, regimen)
+    assert dosing._compiled(catalog, regimen)[0] is splits  # compiled once, kept
+    other = _catalog([_one_drug(regimen)])  # another catalog holding the same regimen object
+    assert dosing._compiled(other, regimen)[0] is not splits  # its own compiled view
+    gone = weakref.ref(catalog)
+    del catalog, splits
     gc.collect()
-    assert key not in dosing._COMPILED
+    assert gone() is None  # nothing outside the catalog holds it or what it compiled
 
 
-def test_a_regimen_collected_after_the_cache_was_emptied_raises_nothing(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # the finalizer that removes a compiled regimen tolerates an entry already gone
-    import gc
-    import sys
+def test_a_regimen_the_catalog_does_not_hold_is_compiled_for_the_call_only() -> None:
+    from calcidose.engine import dosing
 
-    from calcidose.engine import dosing, rules
-
-    seen: list[object] = []
-    monkeypatch.setattr(sys, "unraisablehook", seen.append)
-    regimen = fixed_day(100, 200)
-    plan(adult(), regimen)
-    dosing._COMPILED.pop(id(regimen))
-    rules._VIEWS.clear()
-    del regimen
-    gc.collect()
-    assert seen == []
+    catalog = _catalog([_one_drug(fixed_day(100, 200))])
+    stranger = fixed_day(
+        300, 400, freqs=("once-daily", "twice-daily"), caps=(cap("day", 350, "mg/d"),)
+    )
+    splits, limits = dosing._compiled(catalog, stranger)
+    assert [s.freq.id for s in splits] == [
+        "once-daily",
+        "twice-daily",
+    ]  # one split each, no product
+    assert [(lim.per, lim.value) for lim in limits] == [("day", 350.0)]  # 350 mg/d in mg
+    assert dosing._compiled(catalog, stranger)[0] is not splits  # not kept

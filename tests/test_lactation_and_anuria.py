@@ -92,7 +92,7 @@ def test_unknown_lactation_is_asked_in_the_childbearing_window_only(drug_id: str
 
 def test_a_drug_without_a_lactation_rule_never_asks() -> None:
     without = [d for d in CAT.drugs if not lactation_rules(d)]
-    assert "alendronate" in without and "probenecid" in without
+    assert "etidronate" in without and "probenecid" in without
     for drug_id in without:
         assert not asks_lactation(calcidose.dose(drug_id, woman())), drug_id
 
@@ -143,3 +143,26 @@ def test_unknown_renal_function_is_asked_for_minocycline() -> None:
     # renal impairment alone (below 60 mL/min) cannot say whether it is below 15
     plan = calcidose.dose("minocycline", man(conditions=["renal-impairment"]))
     assert any(f.code == f"{RULE}:cannot-check" for f in plan.findings)
+
+
+# --- bisphosphonates while breast-feeding (SmPC 4.6, read 2026-12-03) -------------------------
+# alendronate: "given the indication", not to be used by breast-feeding women; pamidronate:
+# treated mothers should not breast-feed. Both are warnings of the pregnancy rules' severity
+# (major), not contraindications; etidronate's label gives no such statement (no rule).
+
+
+@pytest.mark.parametrize("drug_id", ["alendronate", "pamidronate"])
+def test_bisphosphonate_while_breastfeeding_is_major(drug_id: str) -> None:
+    plan = calcidose.dose(drug_id, woman(lactating=True))
+    found = {f.code: f.severity for f in plan.findings}
+    assert found[f"{drug_id}-lactation"] == "major"
+    # a major finding exits 1, also for pamidronate, which has no sourced calcinosis dose
+    # (status precedence: major before not-dosable and cannot-check, docs/checking.md)
+    assert plan.status == "major" and plan.exit_code == 1
+    assert f"{drug_id}-lactation" not in {
+        f.code for f in calcidose.dose(drug_id, woman(lactating=False)).findings
+    }
+    # unknown at 30: asked; a 60-year-old woman and a man: never asked
+    assert asks_lactation(calcidose.dose(drug_id, woman()))
+    for who in (woman(age="60 years"), woman(sex="male")):
+        assert not asks_lactation(calcidose.dose(drug_id, who))

@@ -469,6 +469,9 @@ _ARITHMETIC_CODES = {
     "capped",
     "rounded-outside-range",
     "below-smallest-strength",
+    # the rounding finding of a range no strength can make exactly (info): a lower cap from an
+    # added drug changes the range, so it may come or go (the engine's _ROUNDING_FINDINGS)
+    "no-practical-amount",
     "source-conflict",
 }
 

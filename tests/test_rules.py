@@ -599,6 +599,14 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
     ),
     # Ontario IG dose calculator: adjusted weight for BMI above 30 (from 152.4 cm); BASE is
     # 70 kg, 170 cm (24.2): 90 kg at 170 cm is 31.1
+    # boxed warning: estrogen use is a thrombosis risk factor; a progestogen alone is not
+    "immune-globulin-estrogen-thrombosis": (
+        "immune-globulin",
+        None,
+        "major",
+        C(medications=["estradiol"]),
+        C(medications=["levonorgestrel"]),
+    ),
     "immune-globulin-obesity-dosing-weight": (
         "immune-globulin",
         None,
@@ -625,6 +633,10 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
     ),
     "alendronate-pregnancy": ("alendronate", None, "major", C(pregnant=True), C()),
     "etidronate-pregnancy": ("etidronate", None, "major", C(pregnant=True), C()),
+    # SmPC 4.6: not while breast-feeding (alendronate: given the indication; pamidronate:
+    # treated mothers should not breast-feed)
+    "alendronate-lactation": ("alendronate", None, "major", C(lactating=True), C()),
+    "pamidronate-lactation": ("pamidronate", None, "major", C(lactating=True), C()),
     "pamidronate-pregnancy": ("pamidronate", None, "major", C(pregnant=True), C()),
     # --- rituximab (HBsAg positive: major; unknown: cannot-check [S, P])
     "rituximab-hbsag-positive": (

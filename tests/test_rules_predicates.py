@@ -3,8 +3,8 @@ threshold and when its input is unknown, the three-valued combinators, the creat
 the renal leaves read, and the findings, limits, conflicts, separations and trace steps of a
 firing rule, written out in full.
 
-Every test builds its own catalog (``fresh``): the engine caches compiled rules per drug object
-and derived values per catalog object, so a new catalog is compiled and evaluated from scratch.
+Every test builds its own catalog (``fresh``): the engine keeps compiled rules and derived
+values with their catalog, so a new catalog is compiled and evaluated from scratch.
 Sources are the reference catalog's (tests/strategies.py) plus ``ref-review``, added here.
 Numbers are hand calculations written beside them.
 """
@@ -12,7 +12,9 @@ Numbers are hand calculations written beside them.
 from __future__ import annotations
 
 import gc
-import sys
+import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -21,6 +23,7 @@ import strategies as S
 
 from calcidose import measures
 from calcidose.catalog.model import Catalog, Drug, Rule, RuleAdjustment, Source, TQuantity
+from calcidose.catalog.vocabulary import names_of
 from calcidose.engine import rules
 from calcidose.errors import MeasureError
 from calcidose.patient import Patient
@@ -458,41 +461,31 @@ def test_the_shared_values_are_bounded() -> None:
     first = rules.Context(cat, Patient(weight="40 kg")).view
     for kg in range(41, 111):  # 70 more patients
         rules.Context(cat, Patient(weight=f"{kg} kg"))
-    assert len(rules._VIEWS) == rules._VIEWS_MAX == 64
+    assert len(cat.derived(rules._Compiled)._views) == rules._VIEWS_MAX == 64
     assert rules.Context(cat, Patient(weight="40 kg")).view is not first  # the oldest went
 
 
-class _Racing(dict[Any, Any]):
-    """The shared views as another thread leaves them: full, then changed under our feet."""
-
-    def __init__(self, error: type[Exception] | None) -> None:
-        super().__init__()
-        self.error = error
-        if error is KeyError:
-            self["oldest"] = None  # present when listed, gone (another thread) when deleted
-
-    def __len__(self) -> int:
-        return rules._VIEWS_MAX
-
-    def __iter__(self) -> Any:
-        if self.error is RuntimeError:
-            raise RuntimeError("dictionary changed size during iteration")
-        return super().__iter__()
-
-    def __delitem__(self, key: Any) -> None:
-        raise KeyError(key)
-
-
-@pytest.mark.parametrize("error", [KeyError, RuntimeError, StopIteration])
-def test_a_view_dropped_by_another_thread_is_not_an_error(
-    monkeypatch: pytest.MonkeyPatch, error: type[Exception]
-) -> None:
-    racing = _Racing(error)
-    monkeypatch.setattr(rules, "_VIEWS", racing)
+def test_threads_sharing_a_catalog_share_one_view_per_patient_and_keep_the_bound() -> None:
     cat, _ = fresh()
-    p = Patient(age="60 years")
-    ctx = rules.Context(cat, p)
-    assert racing[(id(cat), p)] is ctx.view
+    people = [Patient(weight=f"{kg} kg") for kg in range(40, 120)]  # 80 patients > 64
+    start, first_done = threading.Barrier(8), threading.Barrier(8)
+
+    def views(_: int) -> list[Any]:
+        start.wait()  # the eight threads ask at once for the same eight patients
+        first = [rules.Context(cat, p).view for p in people[:8]]
+        first_done.wait()  # then all of them for all 80, dropping the oldest past 64
+        for p in people:
+            rules.Context(cat, p)
+        return first
+
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(views, range(8)))
+    for n in range(8):  # one view per patient, whichever thread made it
+        assert len({id(found[n]) for found in seen}) == 1
+        assert seen[0][n].patient == people[n]
+    kept = cat.derived(rules._Compiled)._views
+    assert len(kept) == 64  # the bound held under contention
+    assert all(view.patient == p and view.catalog is cat for p, view in kept.items())
 
 
 # --- findings of a firing rule -------------------------------------------------------------------
@@ -871,44 +864,53 @@ def test_rules_are_compiled_once_per_drug_and_findings_reused() -> None:
 
 def test_compiled_rules_and_names_go_with_their_catalog() -> None:
     cat, drug = fresh(rule("t-all", TRUE))
-    names = rules._names_of(cat)
+    names = names_of(cat)
     assert names["ref-interactor"] == INTERACTOR and names["refdrug"] == "refdrug"
-    assert rules._names_of(cat) is names
-    rules._compiled(cat, drug, None)
-    drug_key, cat_key = id(drug), id(cat)
-    assert drug_key in rules._CACHE and cat_key in rules._NAMES
-    del cat, drug, names
+    assert names_of(cat) is names
+    (compiled,) = rules._compiled(cat, drug, None)
+    assert compiled.names is names
+    gone = weakref.ref(cat)
+    del cat, drug, names, compiled
     gc.collect()
-    assert drug_key not in rules._CACHE
-    assert cat_key not in rules._NAMES
+    assert gone() is None  # nothing outside the catalog holds it (or what it derived)
 
 
-class _Blind(dict[Any, Any]):
-    """A cache as two threads filling it at once see it: nothing there yet, every time."""
+def test_two_catalogs_holding_one_drug_never_share_its_compiled_rules() -> None:
+    cat_a, drug = fresh(rule("t-all", TRUE))
+    renamed = attrs.evolve(cat_a.substances["ref-interactor"], name="a renamed interactor")
+    cat_b = attrs.evolve(cat_a, substances={**cat_a.substances, "ref-interactor": renamed})
+    assert cat_b.drugs["refdrug"] is drug  # the same drug object in both
+    (in_a,) = rules._compiled(cat_a, drug, None)
+    (in_b,) = rules._compiled(cat_b, drug, None)
+    assert in_a is not in_b
+    assert in_a.names is not None and in_a.names["ref-interactor"] == INTERACTOR
+    assert in_b.names is not None and in_b.names["ref-interactor"] == "a renamed interactor"
+    assert rules._compiled(cat_a, drug, None)[0] is in_a  # each kept with its own catalog
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        return default
 
-
-@pytest.mark.parametrize("cache", ["_CACHE", "_NAMES"])
-def test_a_catalog_compiled_twice_at_once_is_forgotten_cleanly(
-    monkeypatch: pytest.MonkeyPatch, cache: str
-) -> None:
-    """Two threads compiling the same drug both register a clean-up: the second one finds the
-    entry gone, and that is not an error."""
-    blind = _Blind()
-    monkeypatch.setattr(rules, cache, blind)
+def test_a_drug_the_catalog_does_not_hold_is_compiled_for_the_call_only() -> None:
     cat, drug = fresh(rule("t-all", TRUE))
-    for _ in range(2):
-        if cache == "_CACHE":
-            rules._compiled(cat, drug, None)
-        else:
-            rules._names_of(cat)
-    key = id(drug) if cache == "_CACHE" else id(cat)
-    assert key in blind
-    errors: list[Any] = []
-    monkeypatch.setattr(sys, "unraisablehook", errors.append)
-    del cat, drug
-    gc.collect()
-    assert key not in blind
-    assert errors == []
+    other = attrs.evolve(drug, rules=(rule("t-other", TRUE),))
+    (first,) = rules._compiled(cat, other, None)
+    assert first.rule.id == "t-other"
+    assert rules._compiled(cat, other, None)[0] is not first  # not kept
+    (own,) = rules._compiled(cat, drug, None)
+    assert own.rule.id == "t-all"  # the catalog's own drug is not replaced by the other
+    assert rules._compiled(cat, drug, None)[0] is own
+
+
+def test_threads_compiling_one_drug_at_once_get_the_same_rules() -> None:
+    cat, drug = fresh(rule("t-all", TRUE), rule("t-oral", TRUE, regimens=("oral",)))
+    (oral,) = drug.regimens
+    start = threading.Barrier(8)
+
+    def compile_now(n: int) -> tuple[Any, ...]:
+        start.wait()
+        return rules._compiled(cat, drug, oral if n % 2 else None)
+
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(compile_now, range(8)))
+    assert [c.rule.id for c in found[0]] == ["t-all"]
+    assert [c.rule.id for c in found[1]] == ["t-all", "t-oral"]
+    assert len({id(f) for f in found[0::2]}) == 1 and len({id(f) for f in found[1::2]}) == 1
+    assert found[1][0] is found[0][0]  # each rule compiled once for both regimens

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -32,7 +33,10 @@ from .model import (
     Source,
     Substance,
     SubstanceClass,
+    TablesRef,
 )
+from .tablefiles import content_hash, layout_problems, read_file
+from .vocabulary import normalise
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -42,6 +46,7 @@ __all__ = [
     "default_tables",
     "get_catalog",
     "load_catalog",
+    "load_ref",
     "resolve_drug",
     "validate_directory",
 ]
@@ -193,7 +198,6 @@ class _Files:
     names."""
 
     def __init__(self, root: Traversable, name: str, shipped: bool = False) -> None:
-        from .tablefiles import layout_problems, read_file
 
         self.root = root
         self.name = name
@@ -221,7 +225,6 @@ class _Files:
                 self.entries[relative] = self._read(child, relative)
 
     def _read(self, node: Traversable, relative: str) -> _Read:
-        from .tablefiles import read_file
 
         label = f"{self.name}/{relative}"
         try:
@@ -405,12 +408,16 @@ def load_catalog(*overlays: str | os.PathLike[str], use_env: bool = True) -> Cat
         read.append(_Files(directory, str(directory)))
     from . import diskcache
 
+    ref = TablesRef(
+        (str(read[0].root), *(str(Path(p).resolve()) for p in extra)),
+        tuple(content_hash(files.contents()) for files in read),
+    )
     key = None
     if diskcache.cache_dir() is not None and all(files.clean for files in read):
         key = diskcache.cache_key([(files.name, files.contents()) for files in read])
         cached = diskcache.load(key) if key is not None else None
         if cached is not None:
-            return cached
+            return _knows(cached, ref)
     problems: list[TableProblem] = []
     layers = [_Layer(f.root, f.name, problems, f.shipped, files=f) for f in read]
     # the shipped tables are schema-checked by `tables validate` (and the suite), not per load
@@ -420,7 +427,49 @@ def load_catalog(*overlays: str | os.PathLike[str], use_env: bool = True) -> Cat
     assert catalog is not None
     if key is not None:
         diskcache.store(key, catalog)
+    return _knows(catalog, ref)
+
+
+def _knows(catalog: Catalog, ref: TablesRef) -> Catalog:
+    """``catalog``, told where it was loaded from (the one place a catalog learns it)."""
+    object.__setattr__(catalog, "_ref", ref)  # a frozen class; _ref is no init field
     return catalog
+
+
+#: Catalogs loaded again from a reference in this process (a worker unpickles one per task).
+_REBUILT: dict[TablesRef, Catalog] = {}
+_REBUILT_MAX: Final = 8
+_REBUILT_LOCK = threading.Lock()
+
+
+def load_ref(ref: TablesRef) -> Catalog:
+    """The catalog ``ref`` describes, loaded on this machine from its overlay directories
+    (``ref.directories[1:]``, without ``CALCIDOSE_TABLES``) over this installation's shipped
+    tables, once per process; refused (:class:`~calcidose.errors.TableError`, naming the
+    directory) when the files read in a directory do not have the hash ``ref`` holds, so a
+    worker never checks against other tables than the ones its catalog was sent from."""
+    with _REBUILT_LOCK:
+        found = _REBUILT.get(ref)
+    if found is not None:
+        return found
+    catalog = load_catalog(*ref.directories[1:], use_env=False)
+    assert catalog.ref is not None
+    problems = [
+        TableProblem(
+            directory, "", "", f"its tables have content hash {here}, not {expected} as sent"
+        )
+        for directory, here, expected in zip(
+            ref.directories, catalog.ref.hashes, ref.hashes, strict=True
+        )
+        if here != expected
+    ]
+    if problems:
+        raise TableError(problems)
+    with _REBUILT_LOCK:
+        if len(_REBUILT) >= _REBUILT_MAX:
+            del _REBUILT[next(iter(_REBUILT))]
+        found = _REBUILT.setdefault(ref, catalog)
+    return found
 
 
 def _check_layers(
@@ -684,8 +733,6 @@ def _aliases(
     """Names (id, synonyms, brands), normalised (:func:`calcidose.catalog.vocabulary.normalise`) ->
     drug or substance id; two entries sharing a name is an error, named at the file of the
     entry that collides (``labels``: drug id -> file, as from _labels)."""
-    from .vocabulary import normalise
-
     aliases: dict[str, str] = {}
 
     def add(name: str, target: str, where: str, field: str) -> None:

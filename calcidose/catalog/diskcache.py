@@ -71,7 +71,9 @@ _CLASSES: Final[dict[str, type]] = {
     if isinstance(cls := getattr(model, name), type) and attrs.has(cls)
 }
 _FIELDS: Final[dict[type, tuple[str, ...]]] = {
-    cls: tuple(f.name for f in attrs.fields(cls)) for cls in _CLASSES.values()
+    # the fields given to the class (a catalog's reference and what it derived are not kept)
+    cls: tuple(f.name for f in attrs.fields(cls) if f.init)
+    for cls in _CLASSES.values()
 }
 _SCALARS: Final = (str, int, float, bool, type(None))
 _SCALAR_SET: Final = frozenset(_SCALARS)

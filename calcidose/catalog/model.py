@@ -4,12 +4,21 @@ These classes are the table format (``tables/README.md`` describes the same thin
 authors; ``calcidose/schemas/tables.schema.json`` is its published JSON Schema). Quantities are
 kept as written in the table (:class:`TQuantity`, a value and a UCUM code) and converted to
 canonical magnitudes by the code that uses them, through :mod:`calcidose.units`.
+
+A :class:`Catalog` also carries what is derived from it (the engine's compiled rules and
+regimens, the name lookups): :meth:`Catalog.derived` builds each once per catalog, under a
+lock, and keeps it on the catalog, so two catalogs never share it and it goes when the catalog
+goes. A catalog loaded from directories knows them (:attr:`Catalog.ref`: the paths and the
+content hash of what was read there); pickled, it travels as that reference and is loaded again
+on the other side, where the hashes are checked (:func:`calcidose.catalog.load_ref`), so a
+worker process never receives compiled state and never checks against other tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import attrs
 
@@ -24,6 +33,7 @@ __all__ = [
     "DoseRange",
     "Drug",
     "Meta",
+    "Overlay",
     "Population",
     "Product",
     "Regimen",
@@ -34,7 +44,10 @@ __all__ = [
     "Substance",
     "SubstanceClass",
     "TQuantity",
+    "TablesRef",
 ]
+
+T = TypeVar("T")
 
 Basis = Literal["per-day", "per-administration", "per-week", "per-course", "per-session"]
 Scale = Literal["weight", "bsa", "fixed"]
@@ -371,6 +384,13 @@ class Catalog:
     edition: str = ""
     #: the overlays applied over the shipped tables, in order
     overlays: tuple[Overlay, ...] = ()
+    # Not fields a caller gives (attrs.evolve makes a catalog without them): where the catalog
+    # was loaded from, set by the loader, and what has been derived from it.
+    _ref: TablesRef | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    _derived: dict[Callable[[Catalog], Any], tuple[int, Any]] = attrs.field(
+        factory=dict, init=False, eq=False, repr=False
+    )
+    _lock: threading.RLock = attrs.field(factory=threading.RLock, init=False, eq=False, repr=False)
 
     @property
     def tables_version(self) -> str:
@@ -384,3 +404,51 @@ class Catalog:
             "edition": self.edition or self.meta.tables_version,
             "overlays": [o.to_dict() for o in self.overlays],
         }
+    @property
+    def ref(self) -> TablesRef | None:
+        """The directories this catalog was loaded from and the content hash of each, or None
+        for a catalog built in memory (or changed with ``attrs.evolve`` after loading)."""
+        return self._ref
+
+    def derived(self, build: Callable[[Catalog], T]) -> T:
+        """``build(self)``, computed once for this catalog and kept with it (thread-safe: two
+        threads asking at once get the same object; ``build`` may itself ask for another
+        derived value). ``build`` is the key, so each module passes its own function or
+        class."""
+        found = self._derived.get(build)
+        if found is None or found[0] != _generation:
+            with self._lock:
+                found = self._derived.get(build)
+                if found is None or found[0] != _generation:
+                    found = self._derived[build] = (_generation, build(self))
+        return found[1]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled without anything derived: as its reference when it was loaded from
+        directories (loaded again, hashes checked, on the other side), else by its fields."""
+        if self._ref is not None:
+            from . import load_ref  # the loader is the package above this module
+
+            return (load_ref, (self._ref,))
+        fields = attrs.fields(Catalog)
+        return (Catalog, tuple(getattr(self, f.name) for f in fields if f.init))
+
+
+#: The generation of derived values; :func:`forget_derived` starts a new one.
+_generation = 0
+
+
+def forget_derived() -> None:
+    """Every catalog builds what it derives again on next use. For mutation testing only: its
+    test processes are forked from one whose catalogs were compiled by the unmutated code."""
+    global _generation
+    _generation += 1
+
+
+class TablesRef(NamedTuple):
+    """Where a catalog comes from: its tables directories as absolute paths (the shipped
+    tables first, then the overlays in order) and, for each, the content hash of the files
+    read there (``sha256:...``, :func:`calcidose.catalog.tablefiles.content_hash`)."""
+
+    directories: tuple[str, ...]
+    hashes: tuple[str, ...]

@@ -15,12 +15,11 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-import weakref
 from typing import Final
 
 from .model import Catalog, Drug, Substance
 
-__all__ = ["display", "lookup", "normalise", "suggest"]
+__all__ = ["display", "lookup", "names_of", "normalise", "suggest"]
 
 _SEPARATORS: Final = re.compile(r"[\s_\-]+")
 
@@ -41,24 +40,22 @@ def lookup(catalog: Catalog, name: str) -> str | None:
     return found if found is not None else aliases.get(normalise(name))
 
 
-_SPELLINGS: dict[int, dict[str, str]] = {}
-
-
 def _spellings(catalog: Catalog) -> dict[str, str]:
-    """Normalised name -> how it is shown in a suggestion (brand spelling, then the generic)."""
-    found = _SPELLINGS.get(id(catalog))
-    if found is None:
-        found = {}
-        names = _names(catalog)
-        entries: list[Drug | Substance] = [*catalog.drugs.values(), *catalog.substances.values()]
-        for entry in entries:
-            generic = names.get(entry.id, entry.id)
-            for spelling in (entry.id, *entry.synonyms):
-                found.setdefault(normalise(spelling), generic)
-            for brand in entry.brands:
-                found.setdefault(normalise(brand), f"{brand} ({generic})")
-        _SPELLINGS[id(catalog)] = found
-        weakref.finalize(catalog, _SPELLINGS.pop, id(catalog), None)
+    """Normalised name -> how it is shown in a suggestion (brand spelling, then the generic);
+    built once per catalog (:meth:`Catalog.derived`)."""
+    return catalog.derived(_build_spellings)
+
+
+def _build_spellings(catalog: Catalog) -> dict[str, str]:
+    found: dict[str, str] = {}
+    names = names_of(catalog)
+    entries: list[Drug | Substance] = [*catalog.drugs.values(), *catalog.substances.values()]
+    for entry in entries:
+        generic = names.get(entry.id, entry.id)
+        for spelling in (entry.id, *entry.synonyms):
+            found.setdefault(normalise(spelling), generic)
+        for brand in entry.brands:
+            found.setdefault(normalise(brand), f"{brand} ({generic})")
     return found
 
 
@@ -82,19 +79,12 @@ def suggest(catalog: Catalog, name: str, limit: int = 3) -> tuple[str, ...]:
 def display(catalog: Catalog, given: str, ident: str) -> str:
     """How a medication the patient takes is named in a finding: the name as given, with the
     substance it resolved to when that is another name (``"Biaxin (clarithromycin)"``)."""
-    names = _names_cached(catalog)
-    name = names.get(ident, ident)
+    name = names_of(catalog).get(ident, ident)
     if normalise(given) in (normalise(name), normalise(ident)):
         return name
     return f"{' '.join(given.split())} ({name})"
 
 
-_NAMES: dict[int, dict[str, str]] = {}
-
-
-def _names_cached(catalog: Catalog) -> dict[str, str]:
-    found = _NAMES.get(id(catalog))
-    if found is None:
-        found = _NAMES[id(catalog)] = _names(catalog)
-        weakref.finalize(catalog, _NAMES.pop, id(catalog), None)
-    return found
+def names_of(catalog: Catalog) -> dict[str, str]:
+    """Drug or substance id -> its name, built once per catalog (:meth:`Catalog.derived`)."""
+    return catalog.derived(_names)

@@ -20,7 +20,7 @@ to the result.
 from __future__ import annotations
 
 import math
-import weakref
+import threading
 from decimal import Decimal
 from functools import reduce
 from typing import Final
@@ -120,29 +120,47 @@ class _Split:
             self.label = f"{self.form}: not rounded to whole vials"
 
 
-#: id(regimen) -> (its splits, its caps as limits). An entry leaves when its regimen is garbage
-#: collected (weakref.finalize), so its id is never reused while the entry exists and a process
-#: that loads many catalogs does not keep them all; catalogs are immutable, so a compiled view
-#: never goes stale.
-_COMPILED: dict[int, tuple[list[_Split], list[Limit]]] = {}
+class _Regimens:
+    """The compiled regimens of one catalog, kept with it (``catalog.derived(_Regimens)``):
+    each regimen's splits (per frequency and product) and its caps as limits, built once,
+    under a lock. Keyed by the regimen object, which the catalog holds (so the key stays its
+    own); a regimen the catalog does not hold (a caller's own) is compiled for the call only."""
+
+    __slots__ = ("_held", "_lock", "_regimens")
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._lock = threading.Lock()
+        self._regimens: dict[int, tuple[list[_Split], list[Limit]]] = {}
+        self._held = {id(r) for d in catalog.drugs.values() for r in d.regimens}
+
+    def get(self, regimen: Regimen) -> tuple[list[_Split], list[Limit]]:
+        key = id(regimen)
+        if key not in self._held:
+            return _compile_regimen(regimen)
+        hit = self._regimens.get(key)
+        if hit is None:
+            with self._lock:
+                hit = self._regimens.get(key)
+                if hit is None:
+                    hit = self._regimens[key] = _compile_regimen(regimen)
+        return hit
 
 
-def _compiled(regimen: Regimen) -> tuple[list[_Split], list[Limit]]:
-    hit = _COMPILED.get(id(regimen))
-    if hit is None:
-        splits: list[_Split] = []
-        for freq_id in regimen.frequencies:
-            freq = freq_mod.by_id(freq_id)
-            products: list[Product | None] = [
-                p
-                for p in regimen.products
-                if freq_id in p.frequencies and (p.strengths or p.volume_step is not None)
-            ] or [None]
-            splits.extend(_Split(freq, product, regimen.route) for product in products)
-        hit = (splits, _limits(regimen))
-        _COMPILED[id(regimen)] = hit
-        weakref.finalize(regimen, _COMPILED.pop, id(regimen), None)
-    return hit
+def _compiled(catalog: Catalog, regimen: Regimen) -> tuple[list[_Split], list[Limit]]:
+    return catalog.derived(_Regimens).get(regimen)
+
+
+def _compile_regimen(regimen: Regimen) -> tuple[list[_Split], list[Limit]]:
+    splits: list[_Split] = []
+    for freq_id in regimen.frequencies:
+        freq = freq_mod.by_id(freq_id)
+        products: list[Product | None] = [
+            p
+            for p in regimen.products
+            if freq_id in p.frequencies and (p.strengths or p.volume_step is not None)
+        ] or [None]
+        splits.extend(_Split(freq, product, regimen.route) for product in products)
+    return splits, _limits(regimen)
 
 
 def _canonical(value: float, code: str) -> float:
@@ -295,7 +313,7 @@ def _fixed_limit(cap: Cap) -> Limit:
 
 
 def cap_limits(
-    drug: Drug | None, regimen: Regimen, weight_kg: float | None
+    catalog: Catalog, drug: Drug | None, regimen: Regimen, weight_kg: float | None
 ) -> tuple[list[Limit], list[Step], list[Cap]]:
     """Every cap that bounds ``regimen`` for a patient of ``weight_kg``: the regimen's own and
     the drug's (which bound every regimen), as canonical limits (mg, mg/d, mg/wk or mL).
@@ -303,7 +321,7 @@ def cap_limits(
     A per-kg cap (``4 mg/kg/d``, ``2 g/kg`` per course) is multiplied by the weight, with a
     trace step; without a weight it is returned in the third list (it cannot be applied).
     """
-    limits = list(_compiled(regimen)[1])
+    limits = list(_compiled(catalog, regimen)[1])
     steps: list[Step] = []
     unscaled: list[Cap] = []
     drug_caps = drug.caps if drug is not None else ()
@@ -401,12 +419,13 @@ def _gcd_step(strengths: list[float]) -> float:
 
 class _Rules:
     """What rounding needs from the catalog and the drug: the tolerance for a single value
-    (a fraction), its sources, and whether rounding up is allowed (not for a
-    narrow-therapeutic-index drug)."""
+    (a fraction), its sources, whether rounding up is allowed (not for a
+    narrow-therapeutic-index drug), and the catalog (its compiled regimens)."""
 
-    __slots__ = ("allow_up", "sources", "tolerance")
+    __slots__ = ("allow_up", "catalog", "sources", "tolerance")
 
     def __init__(self, catalog: Catalog, drug: Drug) -> None:
+        self.catalog = catalog
         policy = catalog.meta.rounding
         self.tolerance = policy.tolerance
         self.sources = policy.sources
@@ -522,7 +541,7 @@ def _administrations(
     amount_factor = units.UCUM[amount_code].factor
     admin_cap = min((lim.value for lim in limits if lim.per == "administration"), default=None)
     out: list[Administration] = []
-    splits, _ = _compiled(regimen)
+    splits, _ = _compiled(rules.catalog, regimen)
     for split in splits:
         freq = split.freq
         count = freq.count if basis in ("per-day", "per-week") else 1
@@ -801,7 +820,7 @@ def _compute(
             ("high", high / out_factor, out_code),
         )
     steps.append(Step(f"range ({basis})", formula, terms, sources=spec.sources))
-    caps, cap_steps, unscaled = cap_limits(drug, regimen, patient.weight_kg)
+    caps, cap_steps, unscaled = cap_limits(rules.catalog, drug, regimen, patient.weight_kg)
     steps.extend(cap_steps)
     if unscaled:
         findings.append(_unscaled_finding(regimen, unscaled))

@@ -727,7 +727,7 @@ def check(
         volume_findings: list[Finding] = []
         if kind == "volume":
             _convert_volume(order, chosen, volume_steps, volume_findings)
-        plan_steps, plan_findings = _for_the_order(plan, chosen, order)
+        plan_steps, plan_findings = _for_the_order(cat, plan, chosen, order)
         findings.extend(plan_findings)
         steps.extend(s for s in plan_steps if s.label != "regimen")
         steps.extend(volume_steps)
@@ -779,7 +779,7 @@ def check(
             )
         )
 
-    comparison = _Comparison(order, chosen, plan, out_code, entry, patient.weight_kg)
+    comparison = _Comparison(cat, order, chosen, plan, out_code, entry, patient.weight_kg)
     comparison.run(outcome.limits, steps, findings)
     mix_up = _unit_mix_up(comparison, per_admin, per_day, per_week, (value, code))
     if mix_up is not None:
@@ -816,18 +816,20 @@ def check(
         high_alert=entry.high_alert,
         tables_version=cat.tables_version,
         tables=cat.provenance(),
-        dispensed=_dispensed(order, chosen, out_code) if kind != "volume" else (),
+        dispensed=_dispensed(cat, order, chosen, out_code) if kind != "volume" else (),
     )
 
 
-def _dispensed(order: _Order, regimen: Regimen | None, out_code: str) -> tuple[Dispensed, ...]:
+def _dispensed(
+    catalog: Catalog, order: _Order, regimen: Regimen | None, out_code: str
+) -> tuple[Dispensed, ...]:
     """What the ordered amount is given as, with each product of the regimen for the ordered
     frequency (every product of the regimen when none is for it): the fewest whole units of
     its strengths, or the volume of its concentration and whether it can be measured."""
     mg = order.converted_mg
     if regimen is None or mg is None:
         return ()
-    splits, _ = _compiled(regimen)
+    splits, _ = _compiled(catalog, regimen)
     usable = [s for s in splits if s.measure in ("strengths", "volume")]
     chosen = [s for s in usable if s.freq.id == order.freq.id] or usable
     factor = units.UCUM[out_code].factor
@@ -868,7 +870,7 @@ _ROUNDING_FINDINGS: Final = frozenset({"no-practical-amount", "below-smallest-st
 
 
 def _for_the_order(
-    plan: DosePlan, regimen: Regimen, order: _Order
+    catalog: Catalog, plan: DosePlan, regimen: Regimen, order: _Order
 ) -> tuple[list[Step], list[Finding]]:
     """The plan's trace and findings without the roundings the order does not use.
 
@@ -879,7 +881,7 @@ def _for_the_order(
     (an amount no product gives), every product of the ordered frequency is kept, so the
     practical amounts stay in view.
     """
-    splits, _ = _compiled(regimen)
+    splits, _ = _compiled(catalog, regimen)
     mg = order.converted_mg
 
     def fits(split: Any) -> bool:
@@ -1008,6 +1010,7 @@ class _Comparison:
 
     def __init__(
         self,
+        catalog: Catalog,
         order: _Order,
         regimen: Regimen | None,
         plan: DosePlan | None,
@@ -1015,6 +1018,7 @@ class _Comparison:
         drug: Drug | None = None,
         weight_kg: float | None = None,
     ):
+        self.catalog = catalog
         self.drug = drug
         self.weight_kg = weight_kg
         self.order = order
@@ -1071,7 +1075,7 @@ class _Comparison:
             return
         # the regimen's caps and the drug's (which bound every regimen), per-kg ones scaled by
         # the weight (without it they are a missing-weight finding of the plan)
-        limits: list[Limit] = cap_limits(self.drug, r, self.weight_kg)[0]
+        limits: list[Limit] = cap_limits(self.catalog, self.drug, r, self.weight_kg)[0]
         limits.extend(rule_limits)
         total = self._course_total()
         if total is not None:

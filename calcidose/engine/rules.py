@@ -33,8 +33,7 @@ canonical units, findings prebuilt or cached) and reused for every patient.
 
 from __future__ import annotations
 
-import contextlib
-import weakref
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -42,7 +41,7 @@ import attrs
 
 from .. import safeio, units
 from ..catalog.model import Catalog, Drug, Regimen, Rule
-from ..catalog.vocabulary import display, lookup, suggest
+from ..catalog.vocabulary import display, lookup, names_of, suggest
 from ..patient import Patient
 from ..results import Finding, Step
 from . import renal
@@ -193,20 +192,12 @@ class _View:
         return self._unknown
 
 
-_VIEWS: dict[tuple[int, Patient], _View] = {}
+#: The views of the last patients seen, per catalog (the oldest is dropped past this).
 _VIEWS_MAX: Final = 64
 
 
 def _view(catalog: Catalog, patient: Patient) -> _View:
-    key = (id(catalog), patient)
-    found = _VIEWS.get(key)
-    if found is None or found.catalog is not catalog:
-        if len(_VIEWS) >= _VIEWS_MAX:
-            # drop the oldest; another thread may have dropped it first
-            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                del _VIEWS[next(iter(_VIEWS))]
-        found = _VIEWS[key] = _View(catalog, patient)
-    return found
+    return catalog.derived(_Compiled).view(catalog, patient)
 
 
 class Context:
@@ -800,41 +791,65 @@ class _CompiledRule:
         return found
 
 
-_CACHE: dict[int, dict[str | None, tuple[_CompiledRule, ...]]] = {}
-_NAMES: dict[int, dict[str, str]] = {}
+class _Compiled:
+    """What the rules derive from one catalog, kept with it (``catalog.derived(_Compiled)``):
+    the rules of each of its drugs compiled once (all of them, and those of each regimen), and
+    the derived values of the last :data:`_VIEWS_MAX` patients. Two catalogs never share it (a
+    catalog made with ``attrs.evolve`` gets its own); filled under a lock, so threads sharing a
+    catalog compile each drug once and read the same objects."""
+
+    __slots__ = ("_lock", "_rules", "_views")
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._lock = threading.Lock()
+        #: drug id -> regimen id (None: no regimen, "\0all": every rule) -> compiled rules
+        self._rules: dict[str, dict[str | None, tuple[_CompiledRule, ...]]] = {}
+        self._views: dict[Patient, _View] = {}
+
+    def view(self, catalog: Catalog, patient: Patient) -> _View:
+        found = self._views.get(patient)
+        if found is None:
+            with self._lock:
+                found = self._views.get(patient)
+                if found is None:
+                    if len(self._views) >= _VIEWS_MAX:
+                        del self._views[next(iter(self._views))]  # the oldest
+                    found = self._views[patient] = _View(catalog, patient)
+        return found
+
+    def rules(
+        self, catalog: Catalog, drug: Drug, regimen: Regimen | None
+    ) -> tuple[_CompiledRule, ...]:
+        key = regimen.id if regimen is not None else None
+        if catalog.drugs.get(drug.id) is not drug:
+            # a drug this catalog does not hold (a caller's own): compiled for this call only
+            return _select(_compile_rules(names_of(catalog), drug), key)
+        per_drug = self._rules.get(drug.id)
+        found = per_drug.get(key) if per_drug is not None else None
+        if found is None:
+            names = names_of(catalog)  # before the lock: only this lock is held below
+            with self._lock:
+                per_drug = self._rules.setdefault(drug.id, {})
+                all_rules = per_drug.get("\0all")
+                if all_rules is None:
+                    all_rules = per_drug["\0all"] = _compile_rules(names, drug)
+                found = per_drug.setdefault(key, _select(all_rules, key))
+        return found
 
 
-def _names_of(catalog: Catalog) -> dict[str, str]:
-    names = _NAMES.get(id(catalog))
-    if names is None:
-        names = {**{s.id: s.name for s in catalog.substances.values()}}
-        names.update({d.id: d.name for d in catalog.drugs.values()})
-        _NAMES[id(catalog)] = names
-        weakref.finalize(catalog, _NAMES.pop, id(catalog), None)
-    return names
+def _compile_rules(names: Mapping[str, str], drug: Drug) -> tuple[_CompiledRule, ...]:
+    return tuple(_CompiledRule(rule, drug, names) for rule in drug.rules)
+
+
+def _select(all_rules: tuple[_CompiledRule, ...], key: str | None) -> tuple[_CompiledRule, ...]:
+    """The rules that apply to the regimen ``key`` (None: only those limited to no regimen)."""
+    return tuple(
+        c for c in all_rules if not c.rule.regimens or (key is not None and key in c.rule.regimens)
+    )
 
 
 def _compiled(catalog: Catalog, drug: Drug, regimen: Regimen | None) -> tuple[_CompiledRule, ...]:
-    per_drug = _CACHE.get(id(drug))
-    if per_drug is None:
-        per_drug = {}
-        _CACHE[id(drug)] = per_drug
-        weakref.finalize(drug, _CACHE.pop, id(drug), None)
-    key = regimen.id if regimen is not None else None
-    found = per_drug.get(key)
-    if found is None:
-        all_rules = per_drug.get("\0all")
-        if all_rules is None:
-            names = _names_of(catalog)
-            all_rules = tuple(_CompiledRule(rule, drug, names) for rule in drug.rules)
-            per_drug["\0all"] = all_rules
-        found = tuple(
-            c
-            for c in all_rules
-            if not c.rule.regimens or (key is not None and key in c.rule.regimens)
-        )
-        per_drug[key] = found
-    return found
+    return catalog.derived(_Compiled).rules(catalog, drug, regimen)
 
 
 #: Unknown medication names that get "did you mean" suggestions (the first ones of the list).

@@ -124,10 +124,14 @@ def check_notes(table_file: Path | None) -> list[CheckNote]:
         body = line.lstrip("#").strip()
         found = _REVIEW_DATE.search(body)
         if found:
+            # the note starts at the clause holding the date; what precedes it on the line
+            # ends the note before (a continuation line: "...; conflict reported); 2026-12-03:")
+            start = max(body.rfind(". ", 0, found.start()), body.rfind("; ", 0, found.start()))
+            if start >= 0 and current is not None:
+                current.append(body[: start + 1])
             close()
-            start = body.rfind(". ", 0, found.start())
             current = [body[start + 2 :] if start >= 0 else body]
-            date = max(_REVIEW_DATE.findall(body))
+            date = max(_REVIEW_DATE.findall(current[0]))
         elif current is not None and body and not body.startswith(("*", "-")):
             current.append(body)
         else:
