@@ -126,6 +126,12 @@ def test_a_pickled_catalog_is_loaded_again_in_another_process_with_the_same_outp
         "print(json.dumps({'ref': catalog.ref, 'outputs': outputs(catalog)}))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "CALCIDOSE_TABLES"}
+    # the other process imports the calcidose this one runs (under mutation testing that is
+    # the mutated copy first on sys.path, not the installed package)
+    import calcidose
+
+    here_package = str(Path(calcidose.__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [here_package, env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-c", script, str(sent), str(Path(__file__).parent)],
         capture_output=True,
