@@ -1,85 +1,76 @@
-"""The same Arrow-batch -> Arrow-batch kernel on Dask (and, through it, a cluster).
+"""The same Arrow-batch -> Arrow-batch kernel on Dask and Spark (and, through them, a cluster).
 
-Workers never receive compiled state: they receive a :class:`TablesRef`, the tables
-directories (shipped tables, then overlays in order) with the SHA-256 content hash of each
-(:func:`calcidose.tablefiles.content_hash`), rebuild the catalog from those paths, and refuse
-to work (:class:`~calcidose.errors.InputError`) when a directory's hash on the worker is not the
-one the client computed: a worker never audits against other tables than the client's.
+Workers never receive compiled state: they receive the catalog's
+:class:`~calcidose.catalog.model.TablesRef` (``catalog.ref``: the tables directories, shipped
+tables then overlays in order, with the content hash of each) and rebuild the catalog with
+:func:`calcidose.catalog.load_ref`, which refuses (:class:`~calcidose.errors.TableError`, naming
+the directory) when a directory's hash on the worker is not the one the client's catalog was
+loaded with: a worker never audits against other tables than the client's.
 
-Batches travel as Arrow IPC bytes; each partition's audit comes back in partition order, so
-the output is in input order and row for row the local engine's.
+Both engines stream: the client holds at most a window of batches at a time (Dask: a few
+futures in flight; Spark: one job per window of rows), and gives audit batches back one per
+input batch, in input order, row for row the local engine's.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
 
-from ..errors import InputError
+from ..catalog.model import TablesRef
+from ..errors import CalcidoseError, InputError
 
-__all__ = ["TablesRef", "audit_ipc", "run_dask", "run_spark", "tables_ref"]
+if TYPE_CHECKING:
+    from ..catalog.model import Catalog
 
+__all__ = [
+    "SPARK_WINDOW_ROWS",
+    "TablesRef",
+    "audit_ipc",
+    "run_dask",
+    "run_spark",
+    "spark_session",
+    "tables_ref",
+    "worker_kernel",
+]
 
-class TablesRef(NamedTuple):
-    """Tables directories (shipped first, then overlays) and the content hash of each."""
-
-    directories: tuple[str, ...]
-    hashes: tuple[str, ...]
-
-
-def _directory_hash(path: str) -> str:
-    from ..catalog.tablefiles import content_hash
-
-    root = Path(path)
-    if not root.is_dir():
-        raise InputError(f"{path}: the tables directory cannot be read on this machine")
-    files = {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-    return content_hash(files)
+#: Rows the Spark engine sends to the cluster per job (the driver holds one window at a time).
+SPARK_WINDOW_ROWS: Final = 1_048_576
 
 
-def tables_ref(overlays: Iterable[str | os.PathLike[str]] | None = None) -> TablesRef:
-    """The reference of the tables in use: shipped tables plus ``overlays`` (by default the
-    ``CALCIDOSE_TABLES`` overlays, as :func:`calcidose.get_catalog` reads them)."""
-    from ..catalog import ENV_VAR, default_tables
+def tables_ref(catalog: Catalog | None = None) -> TablesRef:
+    """The reference workers rebuild ``catalog`` from (by default the catalog in use,
+    :func:`calcidose.get_catalog`): ``catalog.ref``. A catalog built in memory has none and
+    cannot be sent (InputError)."""
+    if catalog is None:
+        from ..catalog import get_catalog
 
-    shipped = default_tables()
-    if not isinstance(shipped, Path):
-        raise InputError("the shipped tables are not a directory on disk; cannot send them")
-    if overlays is None:
-        env = os.environ.get(ENV_VAR, "")
-        overlays = [p for p in env.split(os.pathsep) if p]
-    directories = (str(shipped), *(str(Path(p).resolve()) for p in overlays))
-    return TablesRef(directories, tuple(_directory_hash(d) for d in directories))
+        catalog = get_catalog()
+    ref = catalog.ref
+    if ref is None:
+        raise InputError(
+            "the catalog was built in memory, not loaded from tables directories: workers "
+            "cannot rebuild it; load it with calcidose.load_tables(...) to audit on a cluster"
+        )
+    return ref
 
 
 _KERNELS: dict[TablesRef, Any] = {}
 
 
 def worker_kernel(ref: TablesRef) -> Any:
-    """The kernel of ``ref`` on this process: the catalog rebuilt from the paths after their
-    hashes are checked, once per process."""
+    """The kernel of ``ref`` on this process (its memo kept across tasks): the catalog rebuilt
+    with :func:`~calcidose.catalog.load_ref` (hashes checked), once per process."""
     kernel = _KERNELS.get(ref)
     if kernel is None:
-        from ..catalog import load_catalog
+        from ..catalog import load_ref
         from .kernel import Kernel
 
-        for directory, expected in zip(ref.directories, ref.hashes, strict=True):
-            found = _directory_hash(directory)
-            if found != expected:
-                raise InputError(
-                    f"{directory}: the tables on this worker have hash {found}, not the "
-                    f"client's {expected}; refusing to audit against other tables"
-                )
-        catalog = load_catalog(*ref.directories[1:], use_env=False)
-        kernel = _KERNELS[ref] = Kernel(catalog)
+        kernel = _KERNELS[ref] = Kernel(load_ref(ref))
     return kernel
 
 
@@ -110,35 +101,40 @@ def run_dask(
     *,
     scheduler: str | None = None,
     n_workers: int = 2,
+    window: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """The audit of ``batches`` on Dask: one partition per batch (``dask.bag`` ``map`` over
-    partitions), on the scheduler at ``scheduler`` or a LocalCluster of ``n_workers``; audit
-    batches are given back in input order."""
+    """The audit of ``batches`` on Dask, on the scheduler at ``scheduler`` or a LocalCluster of
+    ``n_workers`` processes: each batch is one task (Arrow IPC bytes in and out, the kernel on
+    the worker), at most ``window`` tasks in flight (by default twice the cluster's threads),
+    so the client never holds the whole input; audit batches are given back one per input
+    batch, in input order, as soon as each is done and its predecessors are given."""
     from importlib import import_module
 
-    # dask and distributed are typed only in part: used as Any here
-    db: Any = import_module("dask.bag")
+    # distributed is typed only in part: used as Any here
     distributed: Any = import_module("distributed")
-    Client, LocalCluster = distributed.Client, distributed.LocalCluster
-
-    parts = [to_ipc(b) for b in batches]
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
+        cluster = distributed.LocalCluster(
             n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
-        client = Client(cluster)
+        client = distributed.Client(cluster)
     else:
-        client = Client(scheduler)
+        client = distributed.Client(scheduler)
     try:
-        bag = db.from_sequence(parts, npartitions=max(len(parts), 1))
-        results = bag.map(audit_ipc, ref).compute(scheduler=client.get)
+        if window is None:
+            threads = sum(client.nthreads().values()) or 1
+            window = 2 * threads
+        pending: deque[Any] = deque()
+        for batch in batches:
+            pending.append(client.submit(audit_ipc, to_ipc(batch), ref, pure=False))
+            if len(pending) >= window:
+                yield from_ipc(pending.popleft().result())
+        while pending:
+            yield from_ipc(pending.popleft().result())
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    for data in results:
-        yield from_ipc(data)
 
 
 _ROW = "#row"
@@ -153,45 +149,81 @@ def _spark_partition(batches: Iterable[pa.RecordBatch], ref: TablesRef) -> Itera
         yield audit.append_column(_ROW, rows)
 
 
-def run_spark(
-    batches: Iterable[pa.RecordBatch], ref: TablesRef, *, master: str = "local[2]"
-) -> pa.Table:
-    """The audit of ``batches`` on Spark (``DataFrame.mapInArrow``), on ``master`` (``local[2]``
-    or a cluster URL); the audit table comes back in input order (each row carries its input
-    row number through Spark, and the result is sorted on it)."""
+def spark_session(master: str = "local[2]") -> Any:
+    """A SparkSession on ``master`` for the audit (Spark UI off; workers run this Python)."""
     import sys
     from importlib import import_module
 
-    from .schema import AUDIT_SCHEMA
-
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session: Any = import_module("pyspark.sql").SparkSession
-    table = pa.Table.from_batches(list(batches))
-    table = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
-    spark = (
+    return (
         session.builder.master(master)
         .appName("calcidose-audit")
         .config("spark.ui.enabled", "false")
         .getOrCreate()
     )
+
+
+def run_spark(
+    batches: Iterable[pa.RecordBatch],
+    ref: TablesRef,
+    *,
+    master: str = "local[2]",
+    session: Any = None,
+    window_rows: int = SPARK_WINDOW_ROWS,
+) -> Iterator[pa.RecordBatch]:
+    """The audit of ``batches`` on Spark (``DataFrame.mapInArrow``), on ``master`` (``local[2]``
+    or a cluster URL) or on the given ``session`` (left running; a session made here is
+    stopped at the end). The input is sent one window of about ``window_rows`` rows at a
+    time (one Spark job each), so the driver never holds the whole input; each row carries its
+    row number through Spark and each window's audit is sorted on it, then given back one
+    audit batch per input batch, in input order."""
+    spark = session if session is not None else spark_session(master)
     try:
-        frame = spark.createDataFrame(table)
-        schema = ", ".join(
-            f"`{f.name}` {'array<string>' if pa.types.is_list(f.type) else _spark_type(f.type)}"
-            for f in AUDIT_SCHEMA
-        ) + f", `{_ROW}` bigint"
-
-        def partition(it: Iterable[pa.RecordBatch]) -> Iterator[Any]:
-            return _spark_partition(it, ref)
-
-        out = frame.mapInArrow(partition, schema).toArrow()
+        held: list[pa.RecordBatch] = []
+        rows = 0
+        for batch in batches:
+            held.append(batch)
+            rows += batch.num_rows
+            if rows >= window_rows:
+                yield from _spark_window(spark, held, ref)
+                held, rows = [], 0
+        if held:
+            yield from _spark_window(spark, held, ref)
     finally:
-        spark.stop()
+        if session is None:
+            spark.stop()
+
+
+def _spark_window(spark: Any, batches: list[pa.RecordBatch], ref: TablesRef) -> Any:
+    from .schema import AUDIT_SCHEMA
+
+    table = pa.Table.from_batches(batches)
+    table = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
+    frame = spark.createDataFrame(table)
+    schema = ", ".join(
+        f"`{f.name}` {'array<string>' if pa.types.is_list(f.type) else _spark_type(f.type)}"
+        for f in AUDIT_SCHEMA
+    ) + f", `{_ROW}` bigint"
+
+    def partition(it: Iterable[pa.RecordBatch]) -> Iterator[Any]:
+        return _spark_partition(it, ref)
+
+    out = frame.mapInArrow(partition, schema).toArrow()
+    if out.num_rows != table.num_rows:
+        raise CalcidoseError(
+            f"Spark gave back {out.num_rows} audit rows for {table.num_rows} orders"
+        )
     out = out.sort_by(_ROW).drop_columns([_ROW])
-    return pa.Table.from_arrays(
+    audit = pa.Table.from_arrays(
         [c.cast(f.type) for c, f in zip(out.columns, AUDIT_SCHEMA, strict=True)],
         schema=AUDIT_SCHEMA,
     )
+    offset = 0
+    for batch in batches:
+        part = audit.slice(offset, batch.num_rows).combine_chunks().to_batches()
+        yield part[0] if part else _empty(AUDIT_SCHEMA)
+        offset += batch.num_rows
 
 
 def _spark_type(t: pa.DataType) -> str:

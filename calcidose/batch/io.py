@@ -8,8 +8,15 @@
   that is not a number in a number column) is refused with an InputError naming the file and
   the column, before any row is audited.
 * Output: Parquet or CSV by extension; in CSV ``finding_codes`` is one cell joined with ``;``.
-  The Parquet file's metadata holds the tables' provenance (``calcidose.tables_version``,
-  ``calcidose.tables``, ``calcidose.version``).
+  Written batch by batch as the audit goes (``pyarrow.parquet.ParquetWriter`` or
+  ``pyarrow.csv.CSVWriter``), never gathered in memory.
+* Provenance: the Parquet file's key-value metadata holds ``calcidose.version``,
+  ``calcidose.tables_version``, ``calcidose.tables`` (the layers in force) and
+  ``calcidose.provenance``: JSON ``{"edition": ..., "overlays": [{"name", "version",
+  "sha256"}, ...]}``, the same object every check() result names as its ``tables``. A CSV has
+  no metadata and no comment lines (a CSV reader would take them for rows): the same keys are
+  written beside it, in the sidecar ``OUTPUT.provenance.json`` (``audit.csv`` ->
+  ``audit.csv.provenance.json``), ``calcidose.provenance`` as a JSON object there.
 """
 
 from __future__ import annotations
@@ -25,7 +32,18 @@ import pyarrow.compute as pc
 from ..errors import InputError
 from .schema import AUDIT_SCHEMA, ORDER_COLUMNS, conform
 
-__all__ = ["BATCH_ROWS", "AuditWriter", "count_rows", "provenance", "read_orders"]
+__all__ = [
+    "BATCH_ROWS",
+    "PROVENANCE_KEY",
+    "AuditWriter",
+    "count_rows",
+    "provenance",
+    "read_orders",
+    "sidecar_path",
+]
+
+#: The metadata key of the tables' provenance (edition and overlays, JSON).
+PROVENANCE_KEY: Final = "calcidose.provenance"
 
 #: Rows per batch read from a CSV file (Parquet keeps its row groups' batches up to this).
 BATCH_ROWS: Final = 262_144
@@ -141,13 +159,35 @@ def _split_lists(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 def provenance(catalog: Any) -> dict[str, str]:
     """The tables' provenance written into the output file's metadata."""
+    import json
+
     from .. import __version__
 
     return {
         "calcidose.version": __version__,
         "calcidose.tables_version": catalog.tables_version,
         "calcidose.tables": ";".join(catalog.origin),
+        PROVENANCE_KEY: json.dumps(catalog.provenance(), sort_keys=True),
     }
+
+
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    """Where the provenance of a CSV audit is written: ``OUTPUT.provenance.json``."""
+    target = Path(path)
+    return target.with_name(target.name + ".provenance.json")
+
+
+def _write_sidecar(path: str | os.PathLike[str], metadata: dict[str, str]) -> None:
+    import json
+
+    content: dict[str, Any] = dict(metadata)
+    if PROVENANCE_KEY in content:
+        content[PROVENANCE_KEY] = json.loads(content[PROVENANCE_KEY])
+    side = sidecar_path(path)
+    try:
+        side.write_text(json.dumps(content, indent=2, sort_keys=True) + "\n", "utf-8")
+    except OSError as exc:
+        raise InputError(f"{side}: cannot be written: {_one_line(exc)}") from None
 
 
 class AuditWriter:
@@ -166,6 +206,7 @@ class AuditWriter:
                 import pyarrow.csv as pcsv
 
                 self._writer = pcsv.CSVWriter(path, _csv_audit_schema())
+                _write_sidecar(path, metadata)
         except (OSError, pa.ArrowException) as exc:
             raise InputError(f"{path}: cannot be written: {_one_line(exc)}") from None
         self._schema = schema

@@ -11,13 +11,13 @@ import html
 import os
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from typing import IO, Any, Final
 
 import pyarrow as pa
 
-from ..errors import InputError
+from ..errors import CalcidoseError, InputError
 from .io import AuditWriter, count_rows, provenance, read_orders
 from .kernel import Kernel
 from .schema import AUDIT_VERDICTS
@@ -133,16 +133,18 @@ def run_audit(
         if engine == "dask":
             from .engines import run_dask, tables_ref
 
-            # the client keeps the orders batches for the summary (not streamed on Dask)
-            everything = list(_chain(first, batches))
-            audits = run_dask(everything, tables_ref(), scheduler=scheduler)
-            pairs: Any = zip(everything, audits, strict=True)
+            ref = tables_ref(cat)
+            pairs: Any = _paired(
+                _chain(first, batches), lambda it: run_dask(it, ref, scheduler=scheduler)
+            )
         elif engine == "spark":
             from .engines import run_spark, tables_ref
 
-            everything = list(_chain(first, batches))
-            table = run_spark(everything, tables_ref(), master=master or "local[2]")
-            pairs = zip(everything, _split_like(table, everything), strict=True)
+            ref = tables_ref(cat)
+            pairs = _paired(
+                _chain(first, batches),
+                lambda it: run_spark(it, ref, master=master or "local[2]"),
+            )
         elif engine == "local":
             pairs = ((o, kernel(o, str(source))) for o in _chain(first, batches))
         else:
@@ -159,14 +161,30 @@ def run_audit(
     return summary
 
 
-def _split_like(table: pa.Table, batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
-    out, offset = [], 0
-    for batch in batches:
-        part = table.slice(offset, batch.num_rows).combine_chunks()
-        chunks = part.to_batches()
-        out.append(chunks[0] if chunks else pa.RecordBatch.from_pylist([], schema=table.schema))
-        offset += batch.num_rows
-    return out
+def _paired(
+    batches: Iterator[pa.RecordBatch],
+    audit: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+) -> Iterator[tuple[pa.RecordBatch, pa.RecordBatch]]:
+    """Each orders batch with its audit batch, from an engine that gives one audit batch per
+    orders batch in order: only the batches the engine has taken and not yet answered are
+    held (a window), never the whole input."""
+    held: deque[pa.RecordBatch] = deque()
+
+    def feed() -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            held.append(batch)
+            yield batch
+
+    for answer in audit(feed()):
+        orders = held.popleft()
+        if orders.num_rows != answer.num_rows:
+            raise CalcidoseError(
+                f"the engine gave {answer.num_rows} audit rows for a batch of "
+                f"{orders.num_rows} orders"
+            )
+        yield orders, answer
+    if held:
+        raise CalcidoseError(f"the engine gave no audit for {len(held)} orders batches")
 
 
 def _chain(first: pa.RecordBatch, rest: Any) -> Any:
