@@ -672,6 +672,18 @@ def _displayed(value: float, code: str) -> float:
     return float(units.format_number(value).replace(",", "")) * units.UCUM[code].factor
 
 
+#: Dosage-form words of a modified-release product (USP and EDQM Standard Terms: extended-,
+#: prolonged-, delayed-, modified-, controlled-, sustained-release).
+_MODIFIED_RELEASE: Final = re.compile(
+    r"\b(extended|prolonged|delayed|modified|controlled|sustained)[- ]release\b", re.IGNORECASE
+)
+
+
+def _is_modified_release(form: str) -> bool:
+    """True when a product's dosage form names a modified release (an ER or DR form)."""
+    return _MODIFIED_RELEASE.search(form) is not None
+
+
 def _rate(freq: Frequency) -> float:
     return freq.count / freq.period_days if freq.period_days > 0 else 0.0
 
@@ -1195,13 +1207,23 @@ class _Comparison:
             and o.daily
             and _rate(freq) > max(_rate(f) for f in listed) * (1 + _EPS)
         ):
-            # the total per day is still compared; the schedule itself needs the prescriber
+            # The total per day is still compared, with every per-dose and per-day cap, so a
+            # daily total split into more doses is a schedule to confirm (moderate), unless the
+            # regimen has a modified-release product: those are made for their own schedule
+            # (an extended-release capsule once daily) and a split is a dosing error (major).
+            modified = [p.form for p in r.products if _is_modified_release(p.form)]
             findings.append(
                 Finding(
-                    "major",
+                    "major" if modified else "moderate",
                     "more-often-than-regimen",
                     f"{r.title}: ordered {freq.text}, more often than the regimen "
-                    f"({', '.join(f.text for f in listed)}); the total per day is compared",
+                    f"({', '.join(f.text for f in listed)}); the total per day is compared"
+                    + (
+                        f"; a modified-release product ({', '.join(modified)}) is given only "
+                        "on its own schedule"
+                        if modified
+                        else ""
+                    ),
                     "Check the frequency with the prescriber.",
                     r.sources,
                 )
