@@ -138,3 +138,15 @@ def test_format_quantity_passes_the_places() -> None:
     # 1.23456 with two decimals is 1.23 (the default for 1 to 999 would be one: 1.2)
     assert units.format_quantity(1.23456, "mg", places=2) == "1.23 mg"
     assert units.format_quantity(1.23456, "mg") == "1.2 mg"
+
+
+def test_pint_unit_name_of_another_registry_ignores_its_display_format() -> None:
+    # a registry whose default format is short and pretty ('~P') writes mg/m**2 as 'mg/m²';
+    # the unit name read by calcidose is still pint's long form
+    import pint
+
+    other = pint.UnitRegistry()
+    other.formatter.default_format = "~P"
+    value = other.Quantity(1, "mg/m**2")
+    assert format(value.units, "") == "mg/m²"  # the display this must not depend on
+    assert units.pint_unit_name(value) == "milligram / meter ** 2"
