@@ -249,7 +249,8 @@ def _renal_thresholds(node: Any, catalog: Catalog) -> Iterator[float]:
             yield from (float(q["value"]) for q in value.values())
         elif key == "condition":
             cond = catalog.conditions.get(value)
-            if cond is not None and cond.implies_crcl_below is not None:
+            # a treatment (haemodialysis) bounds the clearance but is not read from it
+            if cond is not None and cond.implies_crcl_below is not None and cond.implied_by_crcl:
                 yield float(cond.implies_crcl_below.value)
 
 
@@ -275,7 +276,7 @@ def _witnesses(node: Any, catalog: Catalog, positive: bool = True) -> Iterator[t
                 yield ("medication", sorted(members)[0])
         elif key == "condition":
             cond = catalog.conditions.get(value)
-            if cond is not None and cond.implies_crcl_below is None:
+            if cond is not None and (cond.implies_crcl_below is None or not cond.implied_by_crcl):
                 yield ("condition", value)
 
 

@@ -449,13 +449,22 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         C(crcl="29 mL/min"),
         C(crcl="30 mL/min"),
     ),
-    # UK SmPC: not in haemodialysis; US label: 0.3 mg twice a week; strictest: contraindicated
+    # UK SmPC: not in haemodialysis; US label: 0.3 mg twice a week; strictest: contraindicated.
+    # Dialysis is a treatment: a clearance of 12 mL/min without it does not fire the rule
     "colchicine-hemodialysis": (
         "colchicine",
         None,
         "contraindicated",
         C(conditions=["hemodialysis"]),
-        C(crcl="30 mL/min"),
+        C(crcl="12 mL/min"),
+    ),
+    # UK SmPC 4.3: severe renal impairment, "creatinine clearance less than 10ml/minute"
+    "colchicine-crcl-below-10": (
+        "colchicine",
+        None,
+        "contraindicated",
+        C(crcl="9 mL/min"),
+        C(crcl="10 mL/min"),
     ),
     # --- phosphate binders (not indicated without hyperphosphataemia [P]; Mg in CKD [S, P 30])
     "aluminium-hydroxide-needs-hyperphosphatemia": (

@@ -158,6 +158,10 @@ class Condition:
     #: A renal condition: the creatinine clearance band it implies (CrCl below this, mL/min);
     #: every renal rule reads it through :mod:`calcidose.engine.renal`.
     implies_crcl_below: TQuantity | None = None
+    #: False for a treatment such as haemodialysis: its band still bounds the clearance every
+    #: renal rule reads, but no clearance makes the condition itself true (a clearance below
+    #: 15 mL/min is not dialysis; a rule on the condition asks whether the patient is on it).
+    implied_by_crcl: bool = True
 
 
 @attrs.frozen

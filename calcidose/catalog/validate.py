@@ -212,6 +212,8 @@ class _Checker:
             self.sources(condition.sources, "$.sources")
             if condition.implies_crcl_below is not None:
                 self.quantity(condition.implies_crcl_below, "$.implies_crcl_below", "crcl")
+            elif not condition.implied_by_crcl:
+                self.fail("$.implied_by_crcl", "only a renal condition (implies_crcl_below) has it")
         for klass in cat.classes.values():
             self.file = self.vocab.get(("classes", klass.id), "substances.toml")
             self.entry = klass.id

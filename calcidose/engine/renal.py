@@ -14,7 +14,8 @@ as a *state*, the interval the clearance is known to lie in:
 * a **band a listed condition implies**: ``conditions.toml`` gives a renal condition
   ``implies_crcl_below`` (``hemodialysis``: end-stage, CrCl below 15 mL/min;
   ``renal-impairment``: below 60 mL/min; product decisions written beside them), so the state
-  is ``[0, H)``;
+  is ``[0, H)``; a treatment (``implied_by_crcl = false``: haemodialysis) bounds the
+  clearance so, but a ``condition`` leaf on it is true only when it is listed;
 * both: when the value lies in the condition's band, the value (the more precise); when it does
   not, the two **disagree** and the worse band wins (fail safe): the state is the condition's
   band, and a trace step and an ``info`` finding say so;

@@ -352,12 +352,15 @@ _BOUND_KEYS: Final = {
 
 def _condition(condition: str) -> Predicate:
     """A ``condition`` leaf; on a renal condition (one that implies a clearance band) it reads
-    the renal notion, so a measured clearance in the band counts as the condition."""
+    the renal notion, so a measured clearance in the band counts as the condition, except for
+    a treatment (``implied_by_crcl = false``: haemodialysis), which only the listing makes true."""
 
     def leaf(ctx: Context) -> Truth:
         entry = ctx.catalog.conditions.get(condition)
         limit = None if entry is None else entry.implies_crcl_below
-        if limit is None:
+        if entry is None or limit is None or not entry.implied_by_crcl:
+            # a treatment (haemodialysis) is true only when listed; its band still bounds the
+            # clearance the renal leaves read (calcidose.engine.renal.derive)
             return condition in ctx.conditions
         state = ctx.renal()
         value = renal.band_truth(state, below=_canonical(attrs.asdict(limit)))
