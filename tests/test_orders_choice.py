@@ -846,7 +846,7 @@ def test_json_of_a_checked_order() -> None:
     del d["findings"], d["trace"]
     # 150 mg once daily = 150 mg/day: within 100 to 200 mg/day, under the 300 mg/day label cap
     assert d == {
-        "schema": "calcidose/order-check/2",
+        "schema": "calcidose/order-check/3",
         "drug": "testdrug",
         "drug_name": "testdrug",
         "regimen": "daily",

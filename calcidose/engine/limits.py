@@ -8,16 +8,25 @@ module to get it.
 
 from __future__ import annotations
 
+from ..results import ChangedBy
+
 __all__ = ["Limit"]
 
 
 class Limit:
     """A maximum in canonical units, where it comes from, and its sources."""
 
-    __slots__ = ("kind", "note", "per", "sources", "unit", "value")
+    __slots__ = ("changed_by", "kind", "note", "per", "sources", "unit", "value")
 
     def __init__(
-        self, kind: str, per: str, value: float, unit: str, sources: tuple[str, ...], note: str
+        self,
+        kind: str,
+        per: str,
+        value: float,
+        unit: str,
+        sources: tuple[str, ...],
+        note: str,
+        changed_by: ChangedBy | None = None,
     ) -> None:
         self.kind = kind
         self.per = per
@@ -25,3 +34,4 @@ class Limit:
         self.unit = unit  # the UCUM code the table wrote
         self.sources = sources
         self.note = note
+        self.changed_by = changed_by  # the overlay that changed it (None: the tables)
