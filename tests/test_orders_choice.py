@@ -883,6 +883,7 @@ def test_json_of_a_checked_order() -> None:
                 "exceeded": False,
                 "sources": ["ref-label", "ref-paper"],
                 "note": "label maximum",
+                "changed_by": None,  # no overlay changed it
             }
         ],
         "evidence": "IV",
