@@ -923,6 +923,7 @@ def test_json_of_an_order_that_cannot_be_compared() -> None:
             "exceeded": None,
             "sources": ["ref-label", "ref-paper"],
             "note": "",
+            "changed_by": None,
         }
     ]
 
