@@ -58,6 +58,7 @@ from ..results import (
     status_of,
 )
 from ..safeio import shown as _shown
+from . import limits as limits_mod
 from .dispense import fewest_units
 from .dosing import _compiled, cap_limits, dose, require_regimen
 from .limits import Limit
@@ -798,6 +799,17 @@ def check(
         findings.append(mix_up)
 
     verdict = _verdict(entry, chosen, findings, comparison)
+    # a limit rule is a caution when the order is within its limits, major when it is not
+    # (calcidose.engine.limits); the plan's finding is replaced by the rule's own, settled
+    limits_mod.settle(
+        findings,
+        entry,
+        limits_mod.respected_by(
+            (m.kind, None if m.exceeded is None else not m.exceeded) for m in comparison.maxima
+        ),
+        "order",
+        {f.code: f for f in (*outcome.findings, *outcome.order_findings)},
+    )
     findings.sort(key=lambda f: SEVERITY_RANK[f.severity])
     return OrderCheck(
         drug=entry.id,
