@@ -834,8 +834,7 @@ def _capped_finding(drug: Drug, cap: Limit, below: bool, high: float, out_code: 
         )
         severity = limits_mod.RESPECTED_SEVERITY if limit_rule else "major"
         extra = (
-            " (even its low end was above the cap: the range is the limit, below the sourced "
-            "range)"
+            " (even its low end was above the cap: the range is the limit, below the sourced range)"
             if limit_rule
             else " (even its low end was above the cap)"
         )
