@@ -7,8 +7,8 @@ Usage (from the repository root, with the ``mutation`` extra installed)::
     python scripts/mutation_gate.py --modules units frequency patient validate
     python scripts/mutation_gate.py --fast               # the CI subset (see docs/reliability.md)
     python scripts/mutation_gate.py --report mutation.json --survivors survivors.txt
-    python scripts/mutation_gate.py --modules rules --workdir W \
-        --only 'calcidose.engine.rules.x__leaf*'
+    python scripts/mutation_gate.py --modules predicates --workdir W \
+        --only 'calcidose.engine.rules.predicates.x__leaf*'
 
 The tree is copied to a scratch directory first (``--workdir``; default a new temporary
 directory), so mutmut's ``mutants/`` never lands in the checkout and edits made during a run do
