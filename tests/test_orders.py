@@ -206,7 +206,15 @@ def test_missing_weight_cannot_hide_a_fixed_maximum() -> None:
 
 def test_hbv_status_unknown_for_rituximab() -> None:
     r = check("rituximab", "1000 mg", "every 2 weeks", seventy(labs=None))
-    assert r.verdict == "cannot-check"
+    # the HBV rule is a major warning with no dose limit: its unknown cannot change the range
+    # (1000 mg on days 1 and 15 is the label's course), so the range verdict stands and the
+    # status is cannot-check (exit 3); before issue 10 the verdict was cannot-check too
+    assert (r.verdict, r.status, r.exit_code, r.complete) == (
+        "within-range",
+        "cannot-check",
+        3,
+        False,
+    )
     missing = {m for f in r.findings for m in f.missing}
     assert "lab hbsag" in missing
     ok = check("rituximab", "1000 mg", "every 2 weeks", seventy())
