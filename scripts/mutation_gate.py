@@ -27,7 +27,7 @@ inside its module, the line(s) the mutant removes and the line(s) it puts instea
 are written, ready to complete with their ``why``, to ``unexplained.toml`` in the work directory.
 
 A module is named as in ``[tool.mutmut] only_mutate``: its path inside ``calcidose/`` without
-``.py``, dotted (``units``, ``engine.dosing``), or its bare file name when that is unique.
+``.py``, dotted (``units``, ``engine.dosing.run``), or its bare file name when that is unique.
 
 Exit status: 0 when every module reaches the threshold (and, with --strict, every survivor is
 explained); 1 otherwise; 2 when mutmut itself could not run.
