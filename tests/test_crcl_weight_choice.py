@@ -45,9 +45,9 @@ def terms(f: calcidose.Finding) -> dict[str, float]:
 
 
 def test_the_hand_figures() -> None:
-    assert IBW == pytest.approx(65.937, abs=1e-3)
-    assert ABW == pytest.approx(99.562, abs=1e-3)
-    assert (TOTAL, ADJUSTED, IDEAL) == pytest.approx((66.667, 44.25, 29.305), abs=1e-2)
+    assert pytest.approx(65.937, abs=1e-3) == IBW
+    assert pytest.approx(99.562, abs=1e-3) == ABW
+    assert pytest.approx((66.667, 44.25, 29.305), abs=1e-2) == (TOTAL, ADJUSTED, IDEAL)
 
 
 def test_total_weight_used_and_adjusted_inside_the_band_is_major() -> None:
