@@ -42,6 +42,10 @@ def test_three_gram_a_day_exceeds_the_renal_limit_however_renal_function_is_give
     # the calcinosis course itself (2 g/day) is at the limit, not above it
     course = calcidose.check("ceftriaxone", "2 g", "once daily", _man(**renal))
     assert course.verdict == "within-range"
+    # a respected limit is a caution, not a block (docs/checking.md)
+    severities = {f["code"]: f["severity"] for f in course.to_dict()["findings"]}
+    assert severities[RULE] == "moderate"
+    assert course.exit_code == 0
 
 
 @pytest.mark.parametrize("renal", [{"crcl": "10 mL/min"}, {"scr": "7.0 mg/dL"}])
