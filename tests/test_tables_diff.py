@@ -113,10 +113,10 @@ def test_severity_rule_condition_and_regimens(tmp_path: Path) -> None:
         tmp_path / "site",
         {
             "drugs/colchicine.toml": 'id = "colchicine"\n[[rules]]\n'
-                'id = "colchicine-crcl-below-10"\n'
+            'id = "colchicine-crcl-below-10"\n'
             'severity = "major"\nwhen = { crcl_below = { value = 30, unit = "mL/min" } }\n',
             "drugs/minocycline.toml": 'id = "minocycline"\n[[rules]]\n'
-                'id = "minocycline-age-under-8"\n'
+            'id = "minocycline-age-under-8"\n'
             'when = { age_below = { value = 6, unit = "a" } }\n',
         },
     )
@@ -402,3 +402,27 @@ def test_pre_commit_hooks_run_calcidose_commands(tmp_path: Path) -> None:
         words = shlex.split(hook["entry"])
         assert words[0] == "calcidose"
         assert main([*words[1:], str(site)]) == 0, hook["id"]
+
+
+def test_a_product_cap_removed_weakens(tmp_path: Path) -> None:
+    """Shipped: diltiazem's immediate-release tablet (oral-weight-based) has its label's own
+    cap, 360 mg/d; an overlay giving the products again without it removes that cap."""
+    site = write(
+        tmp_path / "site",
+        {
+            "sources.toml": SOURCE,
+            "drugs/diltiazem.toml": 'id = "diltiazem"\n[[regimens]]\nid = "oral-weight-based"\n'
+            '[[regimens.products]]\nform = "immediate-release tablet"\n'
+            'frequencies = ["three-times-daily"]\nstrengths = [{ value = 60, unit = "mg" }]\n'
+            'sources = ["site-committee"]\n',
+        },
+    )
+    by_target = {c["target"]: c for c in diff_of(site)}
+    cap = by_target[
+        "drugs.diltiazem.regimens.oral-weight-based.products.immediate-release-tablet.caps.day"
+    ]
+    assert (cap["change"], cap["weakens"]) == ("removed", True)
+    assert cap["old"] == {"value": 360, "unit": "mg/d", "kind": "label"}
+    products = by_target["drugs.diltiazem.regimens.oral-weight-based.products"]
+    assert products["old"] == ["immediate-release tablet", "extended-release 24-hour capsule"]
+    assert products["new"] == ["immediate-release tablet"]

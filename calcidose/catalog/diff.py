@@ -8,7 +8,8 @@ text) and returns :class:`Change` records. Each names its **target**, a dotted p
 (JSON values: a quantity is ``{"value", "unit"}`` as the table wrote it) and whether the change
 **weakens** safety. Weakening, by definition here:
 
-* a cap, a dose range's maximum or a rule's dose limit raised, or removed;
+* a cap (of a drug, a regimen or a product), a dose range's maximum or a rule's dose limit
+  raised, or removed;
 * a rule removed, its severity lowered, its kind no longer a contraindication, its condition
   (``when``) narrowed or changed in a way not shown to cover every case it covered, or the
   regimens it applies to narrowed; a separation interval shortened or removed;
@@ -183,9 +184,23 @@ class _Diff:
                 [p.form for p in new.products],
                 False,
             )
+        self.product_caps(t, old, new)
         if old.route != new.route:
             self.add(f"{t}.route", "route", "changed", old.route, new.route, False)
         self.bounds(f"{t}.caps", "cap", _cap_bounds(old.caps), _cap_bounds(new.caps))
+
+    def product_caps(self, t: str, old: Regimen, new: Regimen) -> None:
+        """A product label's own caps, by the product's form: a form that goes with its caps
+        (removed, or renamed) removes them."""
+        was = {_slug(p.form): p.caps for p in old.products}
+        now = {_slug(p.form): p.caps for p in new.products}
+        for form in [*was, *(f for f in now if f not in was)]:
+            self.bounds(
+                f"{t}.products.{form}.caps",
+                "product cap",
+                _cap_bounds(was.get(form, ())),
+                _cap_bounds(now.get(form, ())),
+            )
 
     def dose(self, t: str, old: Regimen, new: Regimen) -> None:
         a, b = old.dose, new.dose
@@ -403,6 +418,13 @@ def _cap_group(cap: Cap | RuleAdjustment) -> str:
     if isinstance(cap, Cap) and cap.kind == "regimen":
         key += "-reported"  # a cap from the reports: exceeding it is above-range, not a maximum
     return key
+
+
+def _slug(text: str) -> str:
+    """A product's form as a target part: ``immediate-release-tablet``."""
+    return "-".join(
+        "".join(c if c.isascii() and c.isalnum() else " " for c in text.lower()).split()
+    )
 
 
 def cap_target(scope: str, cap: Cap) -> str:
