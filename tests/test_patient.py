@@ -99,3 +99,16 @@ def test_a_pint_quantity_is_given_as_pint_writes_it() -> None:
     assert p.inputs == (("weight", "154 pound"), ("height", "170 cm"), ("age", "54 year"))
     assert copy.inputs == p.inputs
     assert copy.weight_kg == pytest.approx(69.85322498)  # 154 x 0.45359237
+
+
+def test_a_pint_quantity_is_written_when_first_read() -> None:
+    # the text is written when the trace first needs it, in the registry's display format of
+    # that time: a registry switched to short symbols ("~") after the patient was built gives
+    # "154 lb"; written at construction it would be "154 pound"
+    import pint
+
+    registry = pint.UnitRegistry()
+    p = Patient(weight=registry.Quantity(154, "lb"))
+    registry.formatter.default_format = "~"
+    assert p.given("weight") == "154 lb"
+    assert p.weight_kg == pytest.approx(69.85322498)  # 154 x 0.45359237
