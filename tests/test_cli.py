@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,52 @@ def test_console_script_no_traceback_and_help_without_pint() -> None:
     start = time.perf_counter()
     subprocess.run([exe, "--help"], check=True, capture_output=True, timeout=60)
     assert time.perf_counter() - start < 30  # a hang guard, not a speed test (see benchmarks/)
+
+
+def _subcommand(parser: object, name: str) -> Any:
+    import argparse
+
+    assert isinstance(parser, argparse.ArgumentParser)
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices[name]
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["--help"], ""),
+        (["--version"], ""),
+        (["dose", "diltiazem", "--weight", "70kg"], "dose"),
+        (["check", "diltiazem", "90", "mg", "tid"], "check"),
+        (["show", "diltiazem"], "show"),
+        (["tables", "validate", "x"], "tables"),
+        (["drugs", "--format", "json"], "drugs"),
+    ],
+)
+def test_the_parser_builds_only_the_command_run(argv: list[str], command: str) -> None:
+    # the command is the first word that is not an option; every other command is listed
+    # with its help but not built, and what is built reads and prints as the whole parser
+    import argparse
+
+    from calcidose.cli.parser import build_parser, command_of
+
+    assert command_of(argv) == command
+    whole, lazy = build_parser(), build_parser(only={command})
+    assert lazy.format_help() == whole.format_help()
+    listed = ("dose", "check", "options", "drugs", "show", "conditions", "serve", "audit")
+    for name in (*listed, "tables", "completion"):
+        assert f"    {name}" in lazy.format_help()  # listed, as 'calcidose --help' shows it
+    if command:
+        built = _subcommand(lazy, command)
+        assert built.format_help() == _subcommand(whole, command).format_help()
+        assert vars(lazy.parse_args(argv)) == vars(whole.parse_args(argv))
+        other = _subcommand(lazy, "serve" if command != "serve" else "dose")
+        assert not isinstance(other, argparse.ArgumentParser)  # listed, not built
+
+
+def test_a_name_that_is_no_command_builds_every_command() -> None:
+    from calcidose.cli.parser import build_parser
+
+    lazy = build_parser(only={"dosage"})
+    assert "--weight" in _subcommand(lazy, "dose").format_help()
+    assert "--weight" in _subcommand(lazy, "options").format_help()
