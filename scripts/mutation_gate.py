@@ -7,8 +7,8 @@ Usage (from the repository root, with the ``mutation`` extra installed)::
     python scripts/mutation_gate.py --modules units frequency patient validate
     python scripts/mutation_gate.py --fast               # the CI subset (see docs/reliability.md)
     python scripts/mutation_gate.py --report mutation.json --survivors survivors.txt
-    python scripts/mutation_gate.py --modules rules --workdir W \
-        --only 'calcidose.engine.rules.x__leaf*'
+    python scripts/mutation_gate.py --modules predicates --workdir W \
+        --only 'calcidose.engine.rules.predicates.x__leaf*'
 
 The tree is copied to a scratch directory first (``--workdir``; default a new temporary
 directory), so mutmut's ``mutants/`` never lands in the checkout and edits made during a run do
@@ -27,7 +27,7 @@ inside its module, the line(s) the mutant removes and the line(s) it puts instea
 are written, ready to complete with their ``why``, to ``unexplained.toml`` in the work directory.
 
 A module is named as in ``[tool.mutmut] only_mutate``: its path inside ``calcidose/`` without
-``.py``, dotted (``units``, ``engine.dosing``), or its bare file name when that is unique.
+``.py``, dotted (``units``, ``engine.dosing.run``), or its bare file name when that is unique.
 
 Exit status: 0 when every module reaches the threshold (and, with --strict, every survivor is
 explained); 1 otherwise; 2 when mutmut itself could not run.

@@ -107,7 +107,7 @@ def test_a_catalog_changed_or_built_in_memory_has_no_tables_to_name() -> None:
 
 def test_two_catalogs_never_share_what_they_derive() -> None:
     first, second = load_catalog(use_env=False), load_catalog(use_env=False)
-    for build in (rules._Compiled, dosing._Regimens):
+    for build in (rules._Compiled, rules._Views, dosing._Regimens):
         assert first.derived(build) is first.derived(build)  # built once per catalog
         assert first.derived(build) is not second.derived(build)
 

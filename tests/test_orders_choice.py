@@ -25,6 +25,7 @@ from calcidose.catalog.model import (
 )
 from calcidose.engine import orders
 from calcidose.engine.orders import check
+from calcidose.engine.orders.parse import _given_code
 from calcidose.errors import OrderError, PatientError
 from calcidose.patient import Patient
 from calcidose.results import Finding, Step
@@ -963,7 +964,7 @@ def test_json_of_a_course_order() -> None:
     ],
 )
 def test_the_order_keeps_the_unit_it_was_written_in(written: str, code: str) -> None:
-    assert orders._given_code(written) == code
+    assert _given_code(written) == code
 
 
 def test_an_unrecognised_written_unit_is_refused_not_guessed() -> None:
@@ -971,7 +972,7 @@ def test_an_unrecognised_written_unit_is_refused_not_guessed() -> None:
     # then the order is refused rather than shown in a unit it was not written in
     for written in ("5 furlongs", "five mg"):
         with pytest.raises(OrderError) as raised:
-            orders._given_code(written)
+            _given_code(written)
         assert str(raised.value) == (
             f"amount {written!r}: the unit it was written in is not recognised"
         )

@@ -461,7 +461,7 @@ def test_the_shared_values_are_bounded() -> None:
     first = rules.Context(cat, Patient(weight="40 kg")).view
     for kg in range(41, 111):  # 70 more patients
         rules.Context(cat, Patient(weight=f"{kg} kg"))
-    assert len(cat.derived(rules._Compiled)._views) == rules._VIEWS_MAX == 64
+    assert len(cat.derived(rules._Views)._views) == rules._VIEWS_MAX == 64
     assert rules.Context(cat, Patient(weight="40 kg")).view is not first  # the oldest went
 
 
@@ -483,7 +483,7 @@ def test_threads_sharing_a_catalog_share_one_view_per_patient_and_keep_the_bound
     for n in range(8):  # one view per patient, whichever thread made it
         assert len({id(found[n]) for found in seen}) == 1
         assert seen[0][n].patient == people[n]
-    kept = cat.derived(rules._Compiled)._views
+    kept = cat.derived(rules._Views)._views
     assert len(kept) == 64  # the bound held under contention
     assert all(view.patient == p and view.catalog is cat for p, view in kept.items())
 

@@ -32,7 +32,7 @@ from ..errors import InputError
 from ..patient import Patient
 from ..results import Administration, DosePlan, DoseRange, Finding, Status
 from .dosing import dose
-from .orders import _age_fit
+from .orders.choose import _age_fit
 
 __all__ = [
     "CALCINOSIS_TYPES",

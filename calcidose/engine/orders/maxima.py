@@ -1,0 +1,65 @@
+"""One maximum (a cap of the regimen or the drug, or a limit a rule imposes) against the order."""
+
+from __future__ import annotations
+
+from ... import units
+from ...results import Finding, Step
+from ..limits import Limit
+from .parse import _EPS
+from .result import Maximum
+
+
+def _per_text(per: str) -> str:
+    """' per session' where the unit does not say it (mg/day and mg/week do)."""
+    return "" if per in ("day", "week") else f" per {per}"
+
+
+def _kind_text(kind: str) -> str:
+    if kind.startswith("rule "):
+        return f"interaction/renal ({kind[5:]})"
+    return {"policy": "calcidose policy", "regimen": "reported"}.get(kind, kind)  # label: as is
+
+
+def _maximum(lim: Limit, ordered: float | None) -> tuple[Maximum, Step, Finding | None]:
+    """The order (canonical, in the limit's basis; None when it cannot be put in it) against
+    one limit: the :class:`Maximum`, its step in the trace and the finding when exceeded."""
+    factor = units.UCUM[lim.unit].factor
+    exceeded = None if ordered is None else ordered > lim.value * (1 + _EPS) + _EPS
+    m = Maximum(
+        lim.per,
+        lim.value / factor,
+        lim.unit,
+        lim.kind,
+        lim.sources,
+        lim.note,
+        None if ordered is None else ordered / factor,
+        exceeded,
+    )
+    if ordered is None:
+        step = Step(
+            f"maximum ({lim.kind})",
+            f"at most {{max}}{_per_text(lim.per)}: the order cannot be put per {lim.per}",
+            (("max", m.value, lim.unit),),
+            sources=lim.sources,
+        )
+        return m, step, None
+    sign = ">" if exceeded else "<="
+    step = Step(
+        f"maximum ({lim.kind})",
+        f"ordered {{ordered}} {sign} {{max}}{_per_text(lim.per)}",
+        (("ordered", ordered / factor, lim.unit), ("max", m.value, lim.unit)),
+        sources=lim.sources,
+    )
+    if not exceeded:
+        return m, step, None
+    finding = Finding(
+        "major",
+        "order-exceeds-maximum" if m.hard else "order-above-reported-maximum",
+        f"the order gives {units.format_amount(ordered / factor, lim.unit)}"
+        f"{_per_text(lim.per)}, above the {_kind_text(lim.kind)} maximum of "
+        f"{units.format_amount(m.value, lim.unit)}" + (f" ({lim.note})" if lim.note else ""),
+        "Do not give as written; at most "
+        f"{units.format_amount(m.value, lim.unit)}{_per_text(lim.per)}.",
+        lim.sources,
+    )
+    return m, step, finding
