@@ -163,6 +163,21 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         C(medications=["clarithromycin"]),
         C(medications=["erythromycin"]),
     ),
+    # statins cleared by CYP3A4 (US simvastatin and lovastatin labels); pravastatin is not one
+    "diltiazem-simvastatin": (
+        "diltiazem",
+        None,
+        "moderate",
+        C(medications=["Vytorin"]),
+        C(medications=["pravastatin"]),
+    ),
+    "diltiazem-lovastatin": (
+        "diltiazem",
+        None,
+        "moderate",
+        C(medications=["lovastatin"]),
+        C(medications=["simvastatin"]),
+    ),
     # --- minocycline (age < 8 [S, 8 by default P], pregnancy [S], retinoids [S])
     "minocycline-age-under-8": (
         "minocycline",

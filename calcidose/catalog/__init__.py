@@ -23,6 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
+import attrs
+
 from ..errors import InputError, InputTypeError, TableError, TableProblem, UnknownDrugError
 from .model import (
     Catalog,
@@ -477,6 +479,7 @@ def _check_layers(
     schema_from: int,
     problems: list[TableProblem],
     schema_first: bool = False,
+    justify: bool = True,
 ) -> Catalog | None:
     """The one door of every tables directory, for loading and for ``tables validate``.
 
@@ -485,7 +488,13 @@ def _check_layers(
     (cattrs) and the meaning checks of the merged whole; the tables are accepted only when all
     of them find nothing, so what ``tables validate`` refuses never loads. Only the report
     differs: ``schema_first`` (validate) reports the schema's problems when there are any,
-    otherwise (loading) the structure and meaning problems, which name the value found."""
+    otherwise (loading) the structure and meaning problems, which name the value found.
+
+    What each overlay changes is compared with the layers below it
+    (:func:`calcidose.catalog.overlays.overlay_changes`) and kept on the catalog; a change that
+    weakens safety without a justification is a problem, unless ``justify`` is False (``tables
+    diff`` shows such changes instead)."""
+    from .overlays import overlay_changes
     from .validate import validate_catalog
 
     schema = _schema_problems(layers, schema_from)
@@ -494,6 +503,9 @@ def _check_layers(
     catalog = _combine(layers, meaning, vocab)
     if catalog is not None and not meaning:
         meaning.extend(validate_catalog(catalog, _labels(layers), vocab))
+    if catalog is not None and not meaning and len(layers) > 1:
+        changes = overlay_changes(layers, catalog, meaning, justify)
+        catalog = attrs.evolve(catalog, changes=changes)
     if schema_first:
         problems.extend(schema if problems or schema else meaning)
     else:
@@ -650,7 +662,9 @@ def _combine(
     raw_drugs: dict[str, tuple[str, dict[str, Any]]] = {}
     for layer in layers:
         if layer.meta is not None:
-            meta_data = {**(meta_data or {}), **layer.meta}
+            # an overlay's justifications are its own (catalog.overlays), never merged
+            own = {k: v for k, v in layer.meta.items() if k != "justifications"}
+            meta_data = {**(meta_data or {}), **own}
             meta_label = layer._label("meta.toml")
         sources.update(layer.sources)
         conditions.update(layer.conditions)

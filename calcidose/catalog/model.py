@@ -27,13 +27,16 @@ __all__ = [
     "ROUTES",
     "Cap",
     "Catalog",
+    "Change",
     "ChildbearingWindow",
     "Condition",
     "Course",
     "DoseRange",
     "Drug",
+    "Justification",
     "Meta",
     "Overlay",
+    "OverlayChange",
     "Population",
     "Product",
     "Regimen",
@@ -373,6 +376,60 @@ class Overlay:
 
 
 @attrs.frozen
+class Justification:
+    """One ``[[justifications]]`` entry of an overlay's ``meta.toml``: why the overlay makes a
+    change that weakens safety (:mod:`calcidose.catalog.diff`). ``change`` is the change's
+    target as ``calcidose tables diff`` prints it; ``sources`` are ids of sources.toml (the
+    overlay's or ours), at least one."""
+
+    change: str
+    reason: str
+    sources: tuple[str, ...]
+
+
+@attrs.frozen
+class Change:
+    """One clinically meaningful difference between two catalogs (:mod:`calcidose.catalog.diff`).
+
+    ``target``: dotted ids naming what changed (``drugs.diltiazem.regimens.oral.caps.day``);
+    ``aspect``: what kind of thing it is (``cap``, ``severity``, ``rule condition``, ...);
+    ``change``: added, removed, raised, lowered, widened, narrowed or changed; ``old``/``new``:
+    JSON values (a quantity as ``{"value", "unit"}``; None when added or removed);
+    ``weakens``: a safety bar is lowered."""
+
+    target: str
+    aspect: str
+    change: str
+    old: Any
+    new: Any
+    weakens: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "aspect": self.aspect,
+            "change": self.change,
+            "old": self.old,
+            "new": self.new,
+            "weakens": self.weakens,
+        }
+
+
+@attrs.frozen
+class OverlayChange:
+    """A change one overlay made to the tables below it, with the justification its meta.toml
+    gives (None when it gives none: allowed only for a change that does not weaken)."""
+
+    overlay: str
+    change: Change
+    justification: Justification | None = None
+
+    def sources(self) -> tuple[str, ...]:
+        """The justification's sources (empty without one)."""
+        return self.justification.sources if self.justification is not None else ()
+
+
+@attrs.frozen
 class Catalog:
     """Everything the tables hold, loaded and validated as a whole."""
 
@@ -388,6 +445,8 @@ class Catalog:
     edition: str = ""
     #: the overlays applied over the shipped tables, in order
     overlays: tuple[Overlay, ...] = ()
+    #: what each overlay changed relative to the tables below it, in overlay order
+    changes: tuple[OverlayChange, ...] = ()
     # Not fields a caller gives (attrs.evolve makes a catalog without them): where the catalog
     # was loaded from, set by the loader, and what has been derived from it.
     _ref: TablesRef | None = attrs.field(default=None, init=False, eq=False, repr=False)

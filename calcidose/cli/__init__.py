@@ -8,7 +8,7 @@ A major finding never exits 0.
 Only argparse is imported at start-up: the engine, the tables and pint are imported by the
 subcommand that needs them, so ``calcidose --help`` is instant. The parser is
 :mod:`calcidose.cli.parser`; each command is a function of its module (``clinical``: dose,
-check, options; ``tables``: drugs, show, conditions, tables validate; ``serve``; ``audit``;
+check, options; ``tables``: drugs, show, conditions, tables validate and diff; ``serve``; ``audit``;
 ``completion``), found here by the name the parser gives it.
 """
 
@@ -25,7 +25,7 @@ from .clinical import cmd_check, cmd_dose, cmd_options
 from .completion import cmd_completion
 from .parser import build_parser, command_of
 from .serve import cmd_serve
-from .tables import cmd_conditions, cmd_drugs, cmd_show, cmd_validate
+from .tables import cmd_conditions, cmd_diff, cmd_drugs, cmd_show, cmd_validate
 
 __all__ = ["HANDLERS", "build_parser", "main"]
 
@@ -38,6 +38,7 @@ HANDLERS: Final[dict[str, Callable[[argparse.Namespace], int]]] = {
     "show": cmd_show,
     "conditions": cmd_conditions,
     "validate": cmd_validate,
+    "diff": cmd_diff,
     "serve": cmd_serve,
     "audit": cmd_audit,
     "completion": cmd_completion,

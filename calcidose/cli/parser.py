@@ -185,6 +185,24 @@ def _tables_parser(sub: Any) -> None:
     v.add_argument("paths", nargs="*", metavar="PATH")
     format_option(v)
     v.set_defaults(handler="validate")
+    d = tsub.add_parser(
+        "diff",
+        help="the clinically meaningful changes overlays make",
+        description="The clinically meaningful changes OVERLAY... make relative to BASE (a "
+        "complete set of tables given first; default: the shipped tables): caps and ranges "
+        "raised or lowered, regimens and rules added or removed, severities, conditions and "
+        "classes changed; each says whether it weakens safety and how it is justified. "
+        "CALCIDOSE_TABLES is not read. Exit codes: 0 no change, 1 changes found, 2 tables that "
+        "do not load.",
+    )
+    d.add_argument("paths", nargs="+", metavar="[BASE] OVERLAY")
+    d.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 when the tables load, changes or not (a report, e.g. in CI)",
+    )
+    format_option(d)
+    d.set_defaults(handler="diff")
 
 
 class _Listed:

@@ -1,12 +1,12 @@
-"""``calcidose drugs``, ``show``, ``conditions`` and ``tables validate``: the catalog's
-commands."""
+"""``calcidose drugs``, ``show``, ``conditions``, ``tables validate`` and ``tables diff``: the
+catalog's commands."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-__all__ = ["cmd_conditions", "cmd_drugs", "cmd_show", "cmd_validate"]
+__all__ = ["cmd_conditions", "cmd_diff", "cmd_drugs", "cmd_show", "cmd_validate"]
 
 
 def cmd_drugs(args: argparse.Namespace) -> int:
@@ -128,3 +128,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if not problems:
             print(f"valid: {', '.join(targets)}")
     return 1 if problems else 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """``tables diff [BASE] OVERLAY...``: exit 0 when nothing clinically meaningful changes, 1
+    when something does (as diff(1)), 0 either way with ``--exit-zero``; tables that do not
+    load are bad input (exit 2)."""
+    from ..catalog.diff import diff_catalogs
+    from ..catalog.overlays import load_pair
+    from ..render import to_json
+    from ..render.tables_diff import diff_dict, diff_text
+
+    base, new, base_name, overlays = load_pair(args.paths)
+    data = diff_dict(diff_catalogs(base, new), base, new, base_name)
+    if args.format == "json":
+        print(to_json(data))
+    else:
+        print(diff_text(data, [base_name, *overlays]))
+    return 1 if data["changes"] and not args.exit_zero else 0

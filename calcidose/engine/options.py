@@ -32,7 +32,7 @@ from ..errors import InputError
 from ..patient import Patient
 from ..results import Administration, DosePlan, DoseRange, Finding, Status
 from .dosing import dose
-from .orders.choose import _age_fit
+from .regimens import age_fit
 
 __all__ = [
     "CALCINOSIS_TYPES",
@@ -119,10 +119,6 @@ class OptionsReport:
         }
 
 
-def _age_fits(regimen: Regimen, age: float | None) -> bool | None:
-    return _age_fit(regimen, age)
-
-
 def _pick(drug: Drug, patient: Patient, kind: str | None) -> tuple[Regimen | None, bool | None]:
     """The regimen to show for this patient and type (None: let the engine choose)."""
     pool = [
@@ -136,14 +132,14 @@ def _pick(drug: Drug, patient: Patient, kind: str | None) -> tuple[Regimen | Non
     age = patient.age_years
     if (
         age is not None
-        and all(_age_fits(r, age) is False for r in pool if r.dosable)
+        and all(age_fit(r, age) is False for r in pool if r.dosable)
         and any(r.dosable for r in pool)
     ):
         return None, reported  # the engine reports that no regimen covers this age
     ranked = sorted(
         pool,
         key=lambda r: (
-            _age_fits(r, age) is False,
+            age_fit(r, age) is False,
             not r.dosable,
             _EVIDENCE_RANK.get(r.evidence, len(_EVIDENCE_RANK)),
         ),

@@ -13,17 +13,7 @@ from ...results import (
     Finding,
     Step,
 )
-from .compiled import _canonical
-
-
-def _population_fits(regimen: Regimen, age_years: float) -> bool:
-    pop = regimen.population
-    age_days = age_years * 365.25
-    if pop.min_age is not None and age_days < _canonical(pop.min_age.value, pop.min_age.unit):
-        return False
-    return not (
-        pop.max_age is not None and age_days >= _canonical(pop.max_age.value, pop.max_age.unit)
-    )
+from ..regimens import age_fit, population_labels, populations_differ, restricted
 
 
 def _age_text(age_years: float) -> str:
@@ -35,10 +25,6 @@ def _age_text(age_years: float) -> str:
     while math.floor(round(age_years, places)) != math.floor(age_years) and places < 6:
         places += 1
     return units.format_quantity(age_years, "a", places=places)
-
-
-def _restricted(regimen: Regimen) -> bool:
-    return regimen.population.min_age is not None or regimen.population.max_age is not None
 
 
 def require_regimen(drug: Drug, regimen_id: str) -> Regimen:
@@ -72,7 +58,7 @@ def select_regimen(
     if regimen_id is not None:
         chosen = require_regimen(drug, regimen_id)
         steps.append(Step("regimen", f"{chosen.id}: asked for ({chosen.population.label})"))
-        if _restricted(chosen):
+        if restricted(chosen):
             if age is None:
                 findings.append(
                     Finding(
@@ -84,7 +70,7 @@ def select_regimen(
                         missing=("age",),
                     )
                 )
-            elif not _population_fits(chosen, age):
+            elif not age_fit(chosen, age):
                 findings.append(
                     Finding(
                         "major",
@@ -102,10 +88,8 @@ def select_regimen(
         steps.append(Step("regimen", f"{first.id}: no dosable regimen in the tables"))
         return first, findings, steps
     if age is None:
-        if len({(r.population.min_age, r.population.max_age) for r in dosable}) > 1 or (
-            _restricted(dosable[0])
-        ):
-            labels = "; ".join(f"{r.id} ({r.population.label})" for r in dosable)
+        if populations_differ(dosable) or restricted(dosable[0]):
+            labels = population_labels(dosable)
             findings.append(
                 Finding(
                     "cannot-check",
@@ -121,9 +105,9 @@ def select_regimen(
             Step("regimen", f"{chosen.id}: the only population ({chosen.population.label})")
         )
         return chosen, findings, steps
-    fitting = [r for r in dosable if _population_fits(r, age)]
+    fitting = [r for r in dosable if age_fit(r, age)]
     if not fitting:
-        labels = "; ".join(f"{r.id} ({r.population.label})" for r in dosable)
+        labels = population_labels(dosable)
         findings.append(
             Finding(
                 "cannot-check",

@@ -3,56 +3,19 @@ ordered amount."""
 
 from __future__ import annotations
 
-import math
-
 from ... import units
 from ...catalog.model import Drug, Regimen
 from ...errors import OrderError
-from ...frequency import Frequency, by_id
+from ...frequency import Frequency
 from ...patient import Patient
 from ...results import (
     Finding,
     Step,
 )
 from ..dosing import require_regimen
+from ..regimens import age_fit, frequency_fit, population_labels, populations_differ
 
 # --- choosing the regimen ----------------------------------------------------------------------
-
-
-def _age_fit(regimen: Regimen, age: float | None) -> bool | None:
-    pop = regimen.population
-    if pop.min_age is None and pop.max_age is None:
-        return True
-    if age is None:
-        return None
-    days = age * 365.25
-    if pop.min_age is not None and days < pop.min_age.value * units.UCUM[pop.min_age.unit].factor:
-        return False
-    return not (
-        pop.max_age is not None and days >= pop.max_age.value * units.UCUM[pop.max_age.unit].factor
-    )
-
-
-def _same_schedule(a: Frequency, b: Frequency) -> bool:
-    return a.count == b.count and math.isclose(a.period_days, b.period_days)
-
-
-def _freq_fit(regimen: Regimen, freq: Frequency) -> int:
-    """2: the frequency is the regimen's (or the same schedule); 1: its basis can take it;
-    0: it cannot."""
-    listed = [by_id(f) for f in regimen.frequencies]
-    if any(_same_schedule(freq, f) for f in listed):
-        return 2
-    if regimen.dose is None:  # not dosable: nothing but its own schedule fits
-        return 0
-    basis = regimen.dose.basis
-    if basis == "per-day":
-        return 1 if freq.period_days <= 1.0 else 0
-    if basis == "per-week":
-        return 1 if math.isclose(freq.period_days, 7.0) or freq.id == "once" else 0
-    if freq.id == "once":
-        return 1
-    return 1 if not listed else 0
 
 
 def _population_text(age: float | None) -> str:
@@ -60,9 +23,9 @@ def _population_text(age: float | None) -> str:
 
 
 def _describe(regimen: Regimen, freq: Frequency, age: float | None) -> str:
-    fit = _age_fit(regimen, age)
+    fit = age_fit(regimen, age)
     parts = [f"route {regimen.route}"]
-    fq = _freq_fit(regimen, freq)
+    fq = frequency_fit(regimen, freq)
     parts.append(
         f"{freq.text} is one of its frequencies"
         if fq == 2
@@ -116,11 +79,11 @@ def _choose(
             return None, findings, steps
 
     def score(r: Regimen) -> tuple[bool, int, bool]:
-        return (_age_fit(r, age) is not False, _freq_fit(r, freq), r.dosable)
+        return (age_fit(r, age) is not False, frequency_fit(r, freq), r.dosable)
 
     best = max(score(r) for r in pool)
     if not best[0]:
-        labels = "; ".join(f"{r.id} ({r.population.label})" for r in pool)
+        labels = population_labels(pool)
         findings.append(
             Finding(
                 "cannot-check",
@@ -133,8 +96,8 @@ def _choose(
         )
         return None, findings, steps
     tied = [r for r in pool if score(r) == best]
-    if age is None and len({(r.population.min_age, r.population.max_age) for r in tied}) > 1:
-        labels = "; ".join(f"{r.id} ({r.population.label})" for r in tied)
+    if age is None and populations_differ(tied):
+        labels = population_labels(tied)
         findings.append(
             Finding(
                 "cannot-check",

@@ -7,7 +7,7 @@ from ... import units
 from ...catalog.model import Regimen
 from ...frequency import by_id
 from ...results import Finding, Step
-from .choose import _same_schedule
+from ..regimens import same_schedule
 from .parse import _Order, _out, _per_day_code
 
 
@@ -24,7 +24,7 @@ def _whole_course(o: _Order, r: Regimen) -> bool:
     regimen's frequencies (a per-course order), or a course whose days are not known."""
     days_min, days_max = _course_days(r)
     listed = [by_id(f) for f in r.frequencies]
-    per_course_order = any(_same_schedule(o.freq, f) for f in listed)
+    per_course_order = any(same_schedule(o.freq, f) for f in listed)
     return per_course_order or days_min is None or days_max is None
 
 

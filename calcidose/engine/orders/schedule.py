@@ -8,7 +8,7 @@ from typing import Final
 from ...catalog.model import Regimen
 from ...frequency import Frequency
 from ...results import Finding
-from .choose import _same_schedule
+from ..regimens import same_schedule
 from .parse import _EPS, _Order
 
 #: Dosage-form words of a modified-release product (USP and EDQM Standard Terms: extended-,
@@ -121,7 +121,7 @@ def _daily_schedule(o: _Order, r: Regimen, basis: str, listed: list[Frequency]) 
             "Check the frequency with the prescriber.",
             r.sources,
         )
-    if not any(_same_schedule(freq, f) for f in listed):
+    if not any(same_schedule(freq, f) for f in listed):
         return Finding(
             "minor",
             "frequency-not-in-regimen",

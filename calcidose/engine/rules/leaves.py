@@ -11,6 +11,7 @@ import attrs
 from ... import units
 from ...catalog.model import Catalog
 from ...patient import Patient
+from ...vocab import DAYS_PER_YEAR
 from .. import renal
 from .context import Context, Predicate, Truth
 
@@ -18,8 +19,6 @@ from .context import Context, Predicate, Truth
 ORDER_LEAVES: Final = frozenset(
     {"order_per_day_at_most", "order_per_day_above", "order_per_kg_at_most", "order_per_kg_above"}
 )
-
-_DAYS_PER_YEAR: Final = 365.25
 
 # --- compiling predicates ----------------------------------------------------------------------
 
@@ -54,7 +53,7 @@ def _const(name: str) -> Callable[[Context], str]:
 
 def _age_days(ctx: Context) -> float | None:
     age = ctx.patient.age_years
-    return None if age is None else age * _DAYS_PER_YEAR
+    return None if age is None else age * DAYS_PER_YEAR
 
 
 def _weight(ctx: Context) -> float | None:
