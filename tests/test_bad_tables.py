@@ -859,6 +859,17 @@ SEMANTIC: list[tuple[str, Catalog, list[TableProblem]]] = [
         [P("$.rules[0].when.lactating", "write { not = { lactating = true } } instead of false")],
     ),
     (
+        "childbearing_potential false",
+        when({"childbearing_potential": False}),
+        [
+            P(
+                "$.rules[0].when.childbearing_potential",
+                "write { not = { childbearing_potential = true } } instead of false",
+            )
+        ],
+    ),
+    ("childbearing_potential true", when({"childbearing_potential": True}), []),
+    (
         "unknown substance",
         when({"taking": "nope"}),
         [P("$.rules[0].when.taking", "unknown drug or substance 'nope'")],

@@ -648,6 +648,9 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         C(pregnant=False),
     ),
     # UK leaflet and SmPC: not while breast-feeding (the stricter source applied)
+    # UK leaflet: not for women of childbearing age without contraception (BASE: a woman of 54,
+    # inside the 12-to-under-56 window of tables/meta.toml)
+    "colchicine-contraception": ("colchicine", None, "moderate", C(), C(sex="male")),
     "colchicine-lactation": (
         "colchicine",
         None,

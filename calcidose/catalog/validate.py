@@ -100,6 +100,7 @@ PREDICATE_LEAVES: Final[dict[str, str | type]] = {
     "egfr_below": "egfr",
     "pregnant": bool,
     "lactating": bool,
+    "childbearing_potential": bool,
     "sex": str,
     "lab": str,
     "order_per_day_at_most": "amount/day",
@@ -489,7 +490,7 @@ class _Checker:
         cat = self.catalog
         if key == "always" and value is not True:
             self.fail(field, "always must be true")
-        elif key in ("pregnant", "lactating") and value is not True:
+        elif key in ("pregnant", "lactating", "childbearing_potential") and value is not True:
             self.fail(field, f"write {{ not = {{ {key} = true }} }} instead of false")
         elif key == "condition" and value not in cat.conditions:
             self.fail(field, f"unknown condition {value!r} (not in conditions.toml)")

@@ -217,6 +217,30 @@ def _reproductive_leaf(key: str) -> Predicate:
     return leaf
 
 
+def _childbearing_leaf(ctx: Context) -> Truth:
+    """The patient may become pregnant: female, of an age inside the childbearing-potential
+    window of ``tables/meta.toml`` (any age when the tables set no window).
+
+    A male patient, or one whose known age is outside the window, is not. Otherwise an unknown
+    sex or age decides the answer and is asked for (``sex``, ``age``).
+    """
+    patient = ctx.patient
+    if patient.sex == "male":
+        return False
+    window = _window_of(ctx.catalog)
+    age = patient.age_years
+    if window is not None and age is not None and not window[0] <= age < window[1]:
+        return False
+    unknown = False
+    if window is not None and age is None:
+        ctx.missing.add("age")
+        unknown = True
+    if patient.sex is None:
+        ctx.missing.add("sex")
+        unknown = True
+    return None if unknown else True
+
+
 def _taking(target: str) -> Predicate:
     """The patient takes ``target`` (a drug or substance id; synonyms resolved)."""
 

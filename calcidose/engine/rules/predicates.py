@@ -13,6 +13,7 @@ from .leaves import (
     _age_days,
     _bmi_above,
     _canonical,
+    _childbearing_leaf,
     _compare,
     _condition,
     _const,
@@ -98,6 +99,10 @@ def _reproductive_of(key: str, value: Any, flags: _Flags) -> Predicate:
     return _reproductive_leaf(key)
 
 
+def _childbearing_of(key: str, value: Any, flags: _Flags) -> Predicate:
+    return _childbearing_leaf
+
+
 def _sex_of(key: str, value: Any, flags: _Flags) -> Predicate:
     return _sex_leaf(str(value))
 
@@ -121,6 +126,7 @@ _LEAVES: Final[dict[str, _Builder]] = {
     **dict.fromkeys(sorted(ORDER_LEAVES), _order_of),
     "pregnant": _reproductive_of,
     "lactating": _reproductive_of,
+    "childbearing_potential": _childbearing_of,
     "sex": _sex_of,
 }
 
