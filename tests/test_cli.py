@@ -184,3 +184,42 @@ def test_a_name_that_is_no_command_builds_every_command() -> None:
     lazy = build_parser(only={"dosage"})
     assert "--weight" in _subcommand(lazy, "dose").format_help()
     assert "--weight" in _subcommand(lazy, "options").format_help()
+
+
+@pytest.mark.parametrize("columns", ["57", "0", "-3", "wide", None])
+def test_help_width_is_the_one_shutil_gives(
+    monkeypatch: pytest.MonkeyPatch, columns: str | None
+) -> None:
+    # the help is wrapped to the width argparse would ask shutil for, without importing it
+    import shutil
+
+    from calcidose.cli.parser import _columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setenv("LINES", "40")
+    assert _columns() == shutil.get_terminal_size().columns
+    if columns == "57":
+        assert _columns() == 57
+
+
+def test_help_imports_neither_the_engine_nor_shutil_json_or_typing() -> None:
+    # what --help loads is what it costs: argparse and the parser, nothing a command needs
+    code = (
+        "import sys\n"
+        "from calcidose.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('shutil', 'json', 'typing', 'attrs', 'calcidose.catalog', 'calcidose.engine')\n"
+        "print(','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COV")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stderr.strip() == ""
+    assert done.stdout.startswith("usage: calcidose")

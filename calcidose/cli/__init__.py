@@ -18,7 +18,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, Final
 
 from .audit import cmd_audit
 from .clinical import cmd_check, cmd_dose, cmd_options
@@ -26,6 +25,10 @@ from .completion import cmd_completion
 from .parser import build_parser, command_of
 from .serve import cmd_serve
 from .tables import cmd_conditions, cmd_diff, cmd_drugs, cmd_show, cmd_validate
+
+TYPE_CHECKING = False  # typing is not imported at run time: calcidose --help does without it
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 __all__ = ["HANDLERS", "build_parser", "main"]
 

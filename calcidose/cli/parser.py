@@ -7,9 +7,13 @@ Only argparse is imported here; each subcommand names its handler (``handler``, 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Collection, Sequence
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False  # typing is not imported at run time: calcidose --help does without it
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 __all__ = ["build_parser", "command_of", "format_option", "patient_options"]
 
@@ -41,8 +45,43 @@ class _Once(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size().columns`` gives it (which argparse
+    asks for): ``$COLUMNS`` when it is a positive number, else the width of the terminal on
+    standard output, else 80. Read here, so --help does not import shutil (and with it the
+    bz2, lzma and zlib modules), which took a sixth of its time."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return size.columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, given the width as argparse would compute it (two columns
+    less than the terminal's), without shutil."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
         # every plain single-valued option of every (sub)parser and group refuses conflicts
         self.register("action", None, _Once)
