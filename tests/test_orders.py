@@ -76,20 +76,26 @@ def test_design_example_within_range() -> None:
 
 
 def test_above_range_but_not_above_the_maximum() -> None:
-    # 120 mg x 4 = 480 mg/day: above 279.4 mg/day, not above the 480 mg/day cap
-    r = check("diltiazem", "120 mg", "qid", adult())
+    # 360 mg once daily (extended-release capsule): above 279.4 mg/day, not above the 480
+    # mg/day cap. (It was 120 mg x 4 = 480 mg/day of immediate-release tablets, whose own
+    # label stops at 360 mg/day: that order exceeds a maximum since issue 10.)
+    r = check("diltiazem", "360 mg", "daily", adult())
     assert r.verdict == "above-range"
     assert "order-above-range" in codes(r)
     (cap,) = r.maxima
     assert (cap.value, cap.unit, cap.exceeded) == (480, "mg/d", False)
+    qid = check("diltiazem", "120 mg", "qid", adult())
+    assert qid.verdict == "exceeds-maximum"  # 480 mg/day > 360 mg/day (tablet label)
 
 
 def test_exceeds_maximum_beats_above_range() -> None:
     # 180 mg x 3 = 540 mg/day > 480 mg/day
     r = check("diltiazem", "180 mg", "tid", adult())
     assert r.verdict == "exceeds-maximum"
-    (cap,) = r.maxima
-    assert cap.ordered == 540 and cap.exceeded is True
+    # the regimen's 480 mg/day and the immediate-release tablets' 360 mg/day (US label)
+    cap, tablet = r.maxima
+    assert (cap.value, tablet.value) == (480, 360)
+    assert cap.ordered == 540 and cap.exceeded is True and tablet.exceeded is True
     assert "order-exceeds-maximum" in codes(r)
 
 
@@ -206,7 +212,15 @@ def test_missing_weight_cannot_hide_a_fixed_maximum() -> None:
 
 def test_hbv_status_unknown_for_rituximab() -> None:
     r = check("rituximab", "1000 mg", "every 2 weeks", seventy(labs=None))
-    assert r.verdict == "cannot-check"
+    # the HBV rule is a major warning with no dose limit: its unknown cannot change the range
+    # (1000 mg on days 1 and 15 is the label's course), so the range verdict stands and the
+    # status is cannot-check (exit 3); before issue 10 the verdict was cannot-check too
+    assert (r.verdict, r.status, r.exit_code, r.complete) == (
+        "within-range",
+        "cannot-check",
+        3,
+        False,
+    )
     missing = {m for f in r.findings for m in f.missing}
     assert "lab hbsag" in missing
     ok = check("rituximab", "1000 mg", "every 2 weeks", seventy())

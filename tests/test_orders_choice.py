@@ -523,17 +523,21 @@ def test_volume_of_immune_globulin_course() -> None:
     # = 140,000 mg = 140 g, the 2 g/kg course of a 70 kg adult (2 x 70 = 140 g); no cap
     # renal function is given (CrCl 90 mL/min): the renal boxed-warning rule can be decided;
     # height too: 70 kg at 170 cm is a BMI of 24.2, so the obesity dosing-weight rule is decided
-    known = Patient(
-        age="54 years", weight="70 kg", height="170 cm", sex="male", crcl="90 mL/min"
-    )
+    known = Patient(age="54 years", weight="70 kg", height="170 cm", sex="male", crcl="90 mL/min")
     r = check("immune-globulin", "1400 mL", "every 4 weeks", known)
     assert r.per_administration == (140, "g")
     assert r.per_course == (140, "g")
     assert r.verdict == "within-range"
     # without any renal input the boxed warning's renal risk (pre-existing renal insufficiency)
-    # cannot be excluded: the order cannot be checked, never passed
+    # cannot be excluded: the order cannot be checked, never passed (status cannot-check, exit
+    # 3); that warning carries no dose limit, so the range verdict (140 g, the 2 g/kg course)
+    # stands (issue 10: the verdict was cannot-check before, though no answer could change it)
     unknown = check("immune-globulin", "1400 mL", "every 4 weeks", person("54 years"))
-    assert unknown.verdict == "cannot-check"
+    assert (unknown.verdict, unknown.status, unknown.exit_code) == (
+        "within-range",
+        "cannot-check",
+        3,
+    )
     assert "immune-globulin-renal-insufficiency:cannot-check" in {f.code for f in unknown.findings}
 
 

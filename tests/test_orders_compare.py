@@ -316,9 +316,12 @@ def test_unknown_renal_function_does_not_hide_an_exceeded_maximum() -> None:
     r = run(LABEL_CAPPED, "4 g", "daily", REF_RULES, crcl=None)
     assert "ref-renal:cannot-check" in codes(r)
     assert r.verdict == "exceeds-maximum"
-    # within the maximum, the unknown still leaves the range verdict open
+    # within the maximum: ref-renal carries no dose limit, so its unknown cannot change the
+    # range verdict (1.5 g/day within 1 to 2 g/day); the status is cannot-check (issue 10: the
+    # verdict was cannot-check before, though no value of the CrCl could change it)
     r = run(LABEL_CAPPED, "1.5 g", "daily", REF_RULES, crcl=None)
-    assert r.verdict == "cannot-check"
+    assert (r.verdict, r.status) == ("within-range", "cannot-check")
+    assert "ref-renal:cannot-check" in codes(r)
 
 
 SESSION_ML = regimen(

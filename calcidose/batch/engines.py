@@ -201,10 +201,13 @@ def _spark_window(spark: Any, batches: list[pa.RecordBatch], ref: TablesRef) -> 
     table = pa.Table.from_batches(batches)
     table = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
     frame = spark.createDataFrame(table)
-    schema = ", ".join(
-        f"`{f.name}` {'array<string>' if pa.types.is_list(f.type) else _spark_type(f.type)}"
-        for f in AUDIT_SCHEMA
-    ) + f", `{_ROW}` bigint"
+    schema = (
+        ", ".join(
+            f"`{f.name}` {'array<string>' if pa.types.is_list(f.type) else _spark_type(f.type)}"
+            for f in AUDIT_SCHEMA
+        )
+        + f", `{_ROW}` bigint"
+    )
 
     def partition(it: Iterable[pa.RecordBatch]) -> Iterator[Any]:
         return _spark_partition(it, ref)

@@ -227,10 +227,7 @@ class AuditWriter:
 
 def _csv_audit_schema() -> pa.Schema:
     return pa.schema(
-        [
-            pa.field(f.name, pa.string()) if f.name == "finding_codes" else f
-            for f in AUDIT_SCHEMA
-        ]
+        [pa.field(f.name, pa.string()) if f.name == "finding_codes" else f for f in AUDIT_SCHEMA]
     )
 
 

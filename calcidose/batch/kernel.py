@@ -87,9 +87,13 @@ class Kernel:
         frame = frame.drop(list(_LISTS))
         keys = frame.columns
         # each row's group is named by its first row; groups are numbered in order of appearance
-        groups = frame.with_columns(index.alias("#row")).select(
-            pl.col("#row").min().over(keys).alias("first"),
-        ).with_columns((pl.col("first").rank("dense") - 1).alias("group"))
+        groups = (
+            frame.with_columns(index.alias("#row"))
+            .select(
+                pl.col("#row").min().over(keys).alias("first"),
+            )
+            .with_columns((pl.col("first").rank("dense") - 1).alias("group"))
+        )
         unique = groups["first"].unique().sort().to_list()
         key_rows = frame[unique].rows()
         answers: list[dict[str, Any] | None] = [self._memo.get(k) for k in key_rows]

@@ -259,6 +259,11 @@ class Product:
     sources: tuple[str, ...] = ()
     volume_step: TQuantity | None = None
     whole_vials: bool = False
+    #: The product label's own maxima (``per`` day, week or administration; fixed units, not
+    #: per kg): they bound the amounts shown for this product (its practical amounts too) and
+    #: an order at a frequency only such products give (diltiazem immediate-release tablets:
+    #: 360 mg/day, below the regimen's 480 mg/day, which the extended-release capsule allows).
+    caps: tuple[Cap, ...] = ()
 
 
 @attrs.frozen
@@ -467,6 +472,7 @@ class Catalog:
             "edition": self.edition or self.meta.tables_version,
             "overlays": [o.to_dict() for o in self.overlays],
         }
+
     @property
     def ref(self) -> TablesRef | None:
         """The directories this catalog was loaded from and the content hash of each, or None

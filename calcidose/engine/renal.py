@@ -37,13 +37,21 @@ import attrs
 
 from .. import units
 from ..errors import CalcidoseError
-from ..results import Finding, Step
+from ..results import Finding, Severity, Step
 
 if TYPE_CHECKING:
     from ..catalog.model import Catalog
     from ..patient import Patient
 
-__all__ = ["OBESE_BMI", "RenalFunction", "band_truth", "crcl_of", "derive"]
+__all__ = [
+    "OBESE_BMI",
+    "RenalFunction",
+    "alternative",
+    "band_truth",
+    "crcl_of",
+    "derive",
+    "weight_choice_finding",
+]
 
 #: Body mass index (kg/m2) from which Cockcroft-Gault on total body weight is flagged as
 #: overestimating clearance (WHO obesity threshold; calcidose product decision to flag there).
@@ -72,6 +80,13 @@ class RenalFunction:
     steps: tuple[Step, ...]
     findings: tuple[Finding, ...]
     missing: str
+    #: Cockcroft-Gault on the other body weights of an obese patient (BMI 30 kg/m2 or more):
+    #: ``(basis, weight kg, clearance mL/min)`` for ``total`` and ``adjusted``, whichever was
+    #: not used; empty otherwise. Rules whose band they fall on the other side of get a
+    #: finding (:func:`weight_choice_finding`).
+    alternatives: tuple[tuple[str, float, float], ...] = ()
+    #: the basis and weight (kg) of the clearance used, when it is Cockcroft-Gault
+    used: tuple[str, float] | None = None
 
     @property
     def known(self) -> bool:
@@ -155,7 +170,8 @@ def derive(catalog: Catalog, patient: Patient) -> RenalFunction:
     if band is None:
         if value is None:
             return RenalFunction(None, None, False, None, None, steps, findings, missing)
-        return RenalFunction(value, value, False, value, None, steps, findings, "")
+        used, others = _other_weights(patient, value)
+        return RenalFunction(value, value, False, value, None, steps, findings, "", others, used)
     high, cond = band
     name = catalog.conditions[cond].name
     band_text = f"below {_q(high, 'mL/min')}"
@@ -297,4 +313,88 @@ def _obesity(bmi: float) -> Finding:
         "Consider an adjusted body weight for the clearance (patient option crcl_weight = "
         "adjusted, CLI --crcl-weight adjusted) or a measured clearance.",
         ("cockcroft-gault-1976", "bauer-1983"),
+    )
+
+
+#: The body weights compared for an obese patient's Cockcroft-Gault clearance.
+_COMPARED: Final = ("total", "adjusted")
+_BASIS_TEXT: Final = {
+    "total": "total",
+    "ideal": "ideal (Devine)",
+    "adjusted": "adjusted (Bauer, 0.4)",
+}
+
+
+def _other_weights(
+    p: Patient, value: float
+) -> tuple[tuple[str, float] | None, tuple[tuple[str, float, float], ...]]:
+    """For a clearance computed by Cockcroft-Gault for an obese adult (BMI 30 kg/m2 or more,
+    height given): the basis and weight used, and the clearance on total and on adjusted
+    body weight, whichever was not used."""
+    from ..measures import basis_weight_kg, crcl_ml_min
+
+    age, weight, sex, height, scr = p.age_years, p.weight_kg, p.sex, p.height_cm, p.scr_mg_dl
+    if p.crcl_ml_min is not None or None in (age, weight, sex, height, scr):
+        return None, ()
+    assert age is not None and weight is not None and sex is not None and height is not None
+    assert scr is not None
+    basis = p.crcl_weight or "total"
+    try:
+        used = (basis, basis_weight_kg(weight, height, sex, basis))
+        if weight / (height / 100.0) ** 2 < OBESE_BMI:
+            return used, ()
+        others = []
+        for other in _COMPARED:
+            if other != basis:
+                kg = basis_weight_kg(weight, height, sex, other)
+                others.append((other, kg, crcl_ml_min(age, kg, sex, scr)))
+    except CalcidoseError:  # outside a formula's domain: nothing to compare
+        return None, ()
+    del value
+    return used, tuple(others)
+
+
+def alternative(state: RenalFunction, value: float) -> RenalFunction:
+    """The renal function were the clearance ``value`` (mL/min): the state a rule is tried
+    against for another body weight."""
+    return RenalFunction(value, value, False, value, state.condition, (), (), "")
+
+
+def weight_choice_finding(
+    state: RenalFunction,
+    rule_id: str,
+    rule_severity: str,
+    fires_used: bool,
+    basis: str,
+    weight: float,
+    other: float,
+) -> Finding:
+    """A renal rule whose band the clearances on two body weights fall on different sides of
+    (a product decision, docs/checking.md): ``major`` when the other weight's clearance would
+    make a major or contraindicated rule apply that the clearance used does not (the answer
+    shown is the less cautious one), else ``moderate`` (the stricter answer is applied)."""
+    assert state.value is not None and state.used is not None
+    used_basis, used_kg = state.used
+    severity: Severity = (
+        "major" if not fires_used and rule_severity in ("major", "contraindicated") else "moderate"
+    )
+    applies, does_not = (
+        ("applies", "would not apply") if fires_used else ("does not apply", "would apply")
+    )
+    return Finding(
+        severity,
+        f"{rule_id}:crcl-weight",
+        f"Cockcroft-Gault depends on the body weight for this obese patient: on "
+        f"{_BASIS_TEXT[used_basis]} body weight ({{used_kg}}) the clearance is {{used}} and "
+        f"{rule_id} {applies}; on {_BASIS_TEXT[basis]} body weight ({{other_kg}}) it is "
+        f"{{other}} and {rule_id} {does_not}.",
+        "Measure the creatinine clearance, or declare the body weight for Cockcroft-Gault "
+        "(--crcl-weight total | ideal | adjusted, patient option crcl_weight), then check again.",
+        ("cockcroft-gault-1976", "bauer-1983"),
+        terms=(
+            ("used_kg", used_kg, "kg"),
+            ("used", state.value, "mL/min"),
+            ("other_kg", weight, "kg"),
+            ("other", other, "mL/min"),
+        ),
     )

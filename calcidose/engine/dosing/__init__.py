@@ -25,7 +25,7 @@ once per catalog).
 from __future__ import annotations
 
 from ..limits import Limit
-from .caps import cap_limits
+from .caps import cap_limits, product_limits
 from .choose import require_regimen, select_regimen
 
 # reached by the order check and the tests (the regimens compiled once per catalog)
@@ -34,4 +34,4 @@ from .compiled import _gcd_step as _gcd_step
 from .compiled import _Regimens as _Regimens
 from .run import dose
 
-__all__ = ["Limit", "cap_limits", "dose", "require_regimen", "select_regimen"]
+__all__ = ["Limit", "cap_limits", "dose", "product_limits", "require_regimen", "select_regimen"]

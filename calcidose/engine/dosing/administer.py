@@ -3,6 +3,8 @@ amounts (:mod:`calcidose.engine.rounding`), with the trace of each rounding."""
 
 from __future__ import annotations
 
+from typing import Final
+
 from ... import units
 from ...catalog.model import Catalog, Drug, Regimen
 from ...results import (
@@ -161,11 +163,16 @@ def _administrations(
                 )
             )
             per_low, per_high = min(per_low, admin_cap), admin_cap
+        per_low, per_high, own = _product_cap(
+            split, basis, count, per_low, per_high, amount_code, findings
+        )
         practical: Practical | None = None
         if split.step is not None:
             ceiling = period_cap / count if period_cap is not None else None
             if admin_cap is not None:
                 ceiling = admin_cap if ceiling is None else min(ceiling, admin_cap)
+            if own is not None:
+                ceiling = own if ceiling is None else min(ceiling, own)
             practical = practical_amounts(
                 per_low,
                 per_high,
@@ -194,6 +201,53 @@ def _administrations(
             )
         out.append(_administration(split, per_low, per_high, amount_code, practical))
     return out
+
+
+#: The basis of a range -> the ``per`` of a product cap that bounds each administration once
+#: divided by the administrations in that period.
+_PRODUCT_PER: Final = {"per-day": "day", "per-week": "week"}
+
+
+def _product_cap(
+    split: _Split,
+    basis: str,
+    count: int,
+    per_low: float,
+    per_high: float,
+    code: str,
+    findings: list[Finding],
+) -> tuple[float, float, float | None]:
+    """The amounts each time bounded by the product label's own maxima (a per-administration
+    cap, or a per-day (per-week) cap over the administrations of a day (week)): the exact
+    amounts shown and the ceiling of the practical ones. A bounded amount is a finding: info,
+    or moderate when even the low end is above it (this product cannot give the range within
+    its label; another product of the regimen may)."""
+    ceilings = [
+        lim.value / (count if lim.per != "administration" else 1)
+        for lim in split.caps
+        if lim.per == "administration" or lim.per == _PRODUCT_PER.get(basis)
+    ]
+    if not ceilings:
+        return per_low, per_high, None
+    own = min(ceilings)
+    if per_high > own + 1e-9:
+        best = min(split.caps, key=lambda lim: lim.value)
+        factor = units.UCUM[code].factor
+        findings.append(
+            Finding(
+                "info" if per_low <= own + 1e-9 else "moderate",
+                "capped-by-product-label",
+                message=f"{split.freq.text} with {split.form}: {{high}} each time exceeds "
+                f"what its label allows, {{cap}} each time; the amount each time is capped"
+                + (f" ({best.note})" if best.note else ""),
+                management="Do not exceed the product's label maximum; another product or "
+                "schedule of the regimen may give the range.",
+                sources=tuple(s for lim in split.caps for s in lim.sources),
+                terms=(("high", per_high / factor, code), ("cap", own / factor, code)),
+            )
+        )
+        per_low, per_high = min(per_low, own), own
+    return per_low, per_high, own
 
 
 def _administration(

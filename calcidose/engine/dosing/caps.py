@@ -116,3 +116,23 @@ def _strictest(
             )
         )
     return best
+
+
+def product_limits(regimen: Regimen, frequency: str) -> list[Limit]:
+    """The product label maxima that bound an order of ``regimen`` at ``frequency``: per
+    ``per``, when every product given at that frequency has one, the loosest of them (the order
+    may be given with any of those products); none when one of them has none."""
+    products = [p for p in regimen.products if frequency in p.frequencies]
+    out: list[Limit] = []
+    if not products:
+        return out
+    pers = {c.per for c in products[0].caps}
+    for per in sorted(pers):
+        each = [[c for c in p.caps if c.per == per] for p in products]
+        if all(each):
+            loosest = max(
+                (min(cs, key=lambda c: _canonical(c.max.value, c.max.unit)) for cs in each),
+                key=lambda c: _canonical(c.max.value, c.max.unit),
+            )
+            out.append(_fixed_limit(loosest))
+    return out

@@ -33,6 +33,7 @@ class _Split:
     """
 
     __slots__ = (
+        "caps",
         "concentration",
         "form",
         "freq",
@@ -54,8 +55,11 @@ class _Split:
         self.strengths: tuple[float, ...] = ()
         self.measure = "none"
         self.label = f"round to {self.form} strengths"
+        #: the product label's own maxima (:attr:`Product.caps`), canonical
+        self.caps: tuple[Limit, ...] = ()
         if product is None:
             return
+        self.caps = tuple(_fixed_limit(c) for c in product.caps)
         conc = product.concentration
         if product.volume_step is not None and conc is not None and conc.unit == "mg/mL":
             self.concentration = _canonical(conc.value, conc.unit)

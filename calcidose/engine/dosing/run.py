@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from ... import frequency as freq_mod
 from ... import units
 from ...catalog import get_catalog, resolve_drug
 from ...catalog.model import Catalog, Drug, Regimen
@@ -21,6 +22,7 @@ from ...results import (
     is_complete,
     status_of,
 )
+from .. import limits as limits_mod
 from .. import rules
 from ..limits import Limit
 from .administer import _administrations, _course_days, _Rules
@@ -76,6 +78,13 @@ def dose(
         dose_range, admins = _compute(
             entry, chosen, patient, outcome.limits, _Rules(cat, entry), steps, findings
         )
+        if dose_range is not None:
+            # a limit rule whose limits the range and practical amounts respect is a caution
+            within = _within_limits(dose_range, admins, outcome.limits)
+            verdicts = limits_mod.respected_by(
+                (lim.kind, within[id(lim)]) for lim in outcome.limits
+            )
+            limits_mod.settle(findings, entry, verdicts, "plan")
     findings.sort(key=lambda f: SEVERITY_RANK[f.severity])
     return DosePlan(
         drug=entry.id,
@@ -158,6 +167,73 @@ def _scale(
     return bsa
 
 
+#: The bases whose range is split into administrations (and capped per administration).
+_SPLIT_BASES: Final = ("per-day", "per-week", "per-administration")
+
+
+def _within_limits(
+    dose_range: DoseRange, admins: list[Administration], limits: list[Limit]
+) -> dict[int, bool | None]:
+    """``id(limit)`` -> whether the plan's range and practical amounts are within that limit
+    (None: the limit is per a basis the plan does not give, so it was not applied)."""
+    basis = dose_range.basis
+    per_range = _CAP_PER[basis]
+    factor = units.UCUM[dose_range.unit].factor
+    out: dict[int, bool | None] = {}
+    for lim in limits:
+        bound = lim.value * (1 + 1e-9) + 1e-9
+        if lim.per == per_range:
+            amounts = [dose_range.high * factor]
+            if basis in ("per-day", "per-week"):
+                for a in admins:
+                    count = freq_mod.by_id(a.frequency).count
+                    top = a.rounded_high if a.rounded_high is not None else a.high
+                    amounts.append(top * count * units.UCUM[a.unit].factor)
+            out[id(lim)] = all(x <= bound for x in amounts)
+        elif lim.per == "administration" and admins and basis in _SPLIT_BASES:
+            tops = [
+                (a.rounded_high if a.rounded_high is not None else a.high)
+                * units.UCUM[a.unit].factor
+                for a in admins
+            ]
+            out[id(lim)] = all(x <= bound for x in tops)
+        else:
+            out[id(lim)] = None
+    return out
+
+
+def _capped_finding(drug: Drug, cap: Limit, below: bool, high: float, out_code: str) -> Finding:
+    """The range was capped (``below``: even its low end was above the cap). A range wholly
+    above a cap is major, unless the cap is the limit of a limit rule (a renal or interaction
+    dose limit, :mod:`calcidose.engine.limits`): then the limit is the known answer, the range
+    is that limit, and the finding is a caution that the dose is below the sourced range."""
+    out_factor = units.UCUM[out_code].factor
+    severity: Severity = "info"
+    extra = ""
+    if below:
+        limit_rule = cap.kind.startswith("rule ") and any(
+            r.id == cap.kind[5:] and limits_mod.is_limit_rule(r) for r in drug.rules
+        )
+        severity = limits_mod.RESPECTED_SEVERITY if limit_rule else "major"
+        extra = (
+            " (even its low end was above the cap: the range is the limit, below the sourced range)"
+            if limit_rule
+            else " (even its low end was above the cap)"
+        )
+    return Finding(
+        severity,
+        "capped",
+        message="the computed maximum {computed} exceeds the "
+        f"{cap.kind} cap of {{cap}}; the range is capped" + extra,
+        management="Do not exceed the cap.",
+        sources=cap.sources,
+        terms=(
+            ("computed", high / out_factor, out_code),
+            ("cap", cap.value / out_factor, out_code),
+        ),
+    )
+
+
 def _compute(
     drug: Drug,
     regimen: Regimen,
@@ -208,25 +284,10 @@ def _compute(
     capped = False
     if cap is not None and high > cap.value + 1e-9:
         capped = True
-        severity: Severity = "info"
-        if low > cap.value + 1e-9:
+        below = low > cap.value + 1e-9
+        if below:
             low = cap.value
-            severity = "major"
-        findings.append(
-            Finding(
-                severity,
-                "capped",
-                message="the computed maximum {computed} exceeds the "
-                f"{cap.kind} cap of {{cap}}; the range is capped"
-                + (" (even its low end was above the cap)" if severity == "major" else ""),
-                management="Do not exceed the cap.",
-                sources=cap.sources,
-                terms=(
-                    ("computed", high / out_factor, out_code),
-                    ("cap", cap.value / out_factor, out_code),
-                ),
-            )
-        )
+        findings.append(_capped_finding(drug, cap, below, high, out_code))
         high = cap.value
         steps.append(
             Step(

@@ -27,7 +27,9 @@ Precedence (first that applies): contraindicated; cannot-check when what is miss
 still make it contraindicated or change the regimen (an unknown contraindication, medication,
 condition or age); exceeds-maximum (a maximum that is exceeded whatever the missing data);
 above-range for a maximum from the calcinosis reports; cannot-check for anything else missing
-or when the regimen is not dosable; then the range verdict.
+that can change the range (not a rule without a dose limit: its unknown makes the status
+cannot-check, not the range verdict) or when the regimen is not dosable; then the range
+verdict.
 
 The package, one job a module (each imports only the ones listed after it):
 

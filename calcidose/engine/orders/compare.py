@@ -9,7 +9,7 @@ from ... import units
 from ...catalog.model import Catalog, Drug, Regimen
 from ...frequency import by_id
 from ...results import DosePlan, Finding, Step, amount_text
-from ..dosing import cap_limits
+from ..dosing import cap_limits, product_limits
 from ..limits import Limit
 from .course import _course_days_finding, _daily_share, _whole_course
 from .maxima import _maximum
@@ -94,6 +94,8 @@ class _Comparison:
         # the regimen's caps and the drug's (which bound every regimen), per-kg ones scaled by
         # the weight (without it they are a missing-weight finding of the plan)
         limits: list[Limit] = cap_limits(self.catalog, self.drug, r, self.weight_kg)[0]
+        # the label maxima of the products given at the ordered frequency (issue 10)
+        limits.extend(product_limits(r, self.order.freq.id))
         limits.extend(rule_limits)
         total = self._course_total()
         if total is not None:

@@ -27,6 +27,19 @@ def _blocking(drug: Drug, finding: Finding) -> bool:
     return code not in _NOT_BLOCKING_CODES  # any other code: fail closed
 
 
+def _may_change_range(drug: Drug, finding: Finding) -> bool:
+    """A cannot-check finding whose missing input could change the range verdict: a rule
+    that carries a dose limit (its limit could bound the range), or anything that is not a
+    rule's (a missing weight, a volume without concentration: fail closed). A rule with no
+    limit (a warning, a major interaction not yet decided) cannot change the range: the range
+    verdict stands, while the status stays cannot-check and the unknown is reported."""
+    code = finding.code
+    if code.endswith(":cannot-check"):
+        rule_id = code[: -len(":cannot-check")]
+        return any(r.id == rule_id and bool(r.adjust) for r in drug.rules)
+    return True
+
+
 def _verdict(
     drug: Drug, regimen: Regimen | None, findings: list[Finding], comparison: _Comparison
 ) -> Verdict:
@@ -53,7 +66,7 @@ def _verdict(
         return "exceeds-maximum"
     if exceeded:
         return "above-range"
-    if unknown:
+    if any(_may_change_range(drug, f) for f in unknown):
         return "cannot-check"
     if comparison.range_result is None:
         findings.append(

@@ -64,7 +64,9 @@ def _dispensed(
 
 
 #: The dose plan's findings that belong to one rounding (one frequency and product).
-_ROUNDING_FINDINGS: Final = frozenset({"no-practical-amount", "below-smallest-strength"})
+_ROUNDING_FINDINGS: Final = frozenset(
+    {"no-practical-amount", "below-smallest-strength", "capped-by-product-label"}
+)
 
 
 def _for_the_order(

@@ -14,6 +14,7 @@ from ...results import (
     Finding,
     Step,
 )
+from .. import limits
 from ..dosing import dose
 from ..rules import OrderFacts, evaluate
 from .choose import _choose
@@ -97,6 +98,16 @@ def check(
         findings.append(mix_up)
 
     verdict = _verdict(entry, chosen, findings, comparison)
+    # a limit rule is a caution when the order is within its limits, major when it is not
+    # (calcidose.engine.limits); the plan's finding is replaced by the rule's own, settled
+    within = ((m.kind, None if m.exceeded is None else not m.exceeded) for m in comparison.maxima)
+    limits.settle(
+        findings,
+        entry,
+        limits.respected_by(within),
+        "order",
+        {f.code: f for f in (*outcome.findings, *outcome.order_findings)},
+    )
     findings.sort(key=lambda f: SEVERITY_RANK[f.severity])
     return OrderCheck(
         drug=entry.id,

@@ -8,7 +8,9 @@ from ...catalog.model import Catalog, Drug, Regimen
 from ...catalog.vocabulary import display
 from ...patient import Patient
 from ...results import Finding, Step
+from .. import renal
 from ..limits import Limit
+from ..renal import RenalFunction
 from .compiled import _compiled, _CompiledRule
 from .context import Context, OrderFacts
 from .view import _View
@@ -56,6 +58,8 @@ def evaluate(
         state = view.renal()
         outcome.steps[0:0] = state.steps
         findings.extend(state.findings)
+        if state.alternatives:
+            findings.extend(_weight_choice(catalog, drug, regimen, ctx, state))
     if ctx.window_used:
         outcome.steps.append(_window_step(catalog, patient, ctx.window_used))
     if patient.medications:
@@ -89,6 +93,42 @@ def _apply(compiled: _CompiledRule, ctx: Context, outcome: Outcome, target: list
         outcome.steps.extend(limits.steps)
     if limits.limits:
         outcome.limits.extend(limits.limits)
+
+
+class _OtherClearance(Context):
+    """The context with the clearance another body weight gives (the rest unchanged)."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, ctx: Context, state: RenalFunction) -> None:
+        super().__init__(ctx.catalog, ctx.patient, ctx.order)
+        self._state = state
+
+    def renal(self) -> RenalFunction:
+        self.renal_read = True
+        return self._state
+
+
+def _weight_choice(
+    catalog: Catalog, drug: Drug, regimen: Regimen | None, ctx: Context, state: RenalFunction
+) -> list[Finding]:
+    """Each renal rule whose band the Cockcroft-Gault clearances on total and on adjusted body
+    weight of an obese patient fall on different sides of (:mod:`calcidose.engine.renal`)."""
+    out: list[Finding] = []
+    for compiled in _compiled(catalog, drug, regimen):
+        if not compiled.uses_crcl or (compiled.uses_order and ctx.order is None):
+            continue
+        used = compiled.test(ctx)
+        for basis, kg, value in state.alternatives:
+            other = compiled.test(_OtherClearance(ctx, renal.alternative(state, value)))
+            if used is None or other is None or used == other:
+                continue
+            rule = compiled.rule
+            out.append(
+                renal.weight_choice_finding(state, rule.id, rule.severity, used, basis, kg, value)
+            )
+    ctx.missing, ctx.matched = set(), []
+    return out
 
 
 def _medications_step(view: _View) -> Step | None:
