@@ -24,7 +24,7 @@ import math
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +93,9 @@ def no_hang() -> Iterator[None]:
 
 
 @pytest.fixture
-def ref_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+def ref_catalog(cli_reads: Callable[[Any], None]) -> None:
     """The CLI reads the reference catalog instead of the shipped tables."""
-    monkeypatch.setattr(calcidose.catalog, "get_catalog", lambda: REF)
+    cli_reads(REF)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:

@@ -6,6 +6,7 @@ calculations beside the computed ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -96,27 +97,14 @@ def test_unsourced_doses_are_not_dosable(drug: str) -> None:
     assert plan.status in ("not-dosable", "contraindicated", "cannot-check")
 
 
-def _overlay(tmp_path: Path, text: str) -> Path:
-    (tmp_path / "drugs").mkdir()
-    (tmp_path / "drugs" / "diltiazem.toml").write_text(text)
-    return tmp_path
+#: ``write(site, {relative path: text})`` -> (site, its content hash) (tests/conftest.py).
+Overlay = Callable[[Path, Mapping[str, str]], tuple[Path, str]]
 
 
-LOWER_CAP = """
-id = "diltiazem"
-[[regimens]]
-id = "oral-weight-based"
-[[regimens.caps]]
-kind = "policy"
-per = "day"
-max = { value = 360, unit = "mg/d" }
-sources = ["calcidose-policy"]
-note = "institution cap"
-"""
-
-
-def test_institution_overlay_changes_a_cap(tmp_path: Path) -> None:
-    catalog = load_catalog(_overlay(tmp_path, LOWER_CAP), use_env=False)
+def test_institution_overlay_changes_a_cap(
+    tmp_path: Path, lower_cap_overlay: Callable[[Path], Path]
+) -> None:
+    catalog = load_catalog(lower_cap_overlay(tmp_path), use_env=False)
     patient = Patient(weight="150 kg", age="54 years", sex="male")
     plan = calcidose.dose("diltiazem", patient, catalog=catalog)
     # 4 mg/kg/day x 150 kg = 600 mg/day, capped at the institution's 360 mg/day
@@ -125,18 +113,20 @@ def test_institution_overlay_changes_a_cap(tmp_path: Path) -> None:
     assert main(["tables", "validate", str(tmp_path)]) == 0
 
 
-def test_environment_variable_overlay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CALCIDOSE_TABLES", str(_overlay(tmp_path, LOWER_CAP)))
+def test_environment_variable_overlay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lower_cap_overlay: Callable[[Path], Path]
+) -> None:
+    monkeypatch.setenv("CALCIDOSE_TABLES", str(lower_cap_overlay(tmp_path)))
     catalog = load_catalog()
     regimen = catalog.drugs["diltiazem"].regimen("oral-weight-based")
     assert regimen is not None and regimen.caps[0].max.value == 360
 
 
 def test_bad_overlay_names_file_and_field(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lower_cap: str, write_overlay: Overlay
 ) -> None:
-    bad = LOWER_CAP.replace('unit = "mg/d"', 'unit = "mg/kg"')
-    _overlay(tmp_path, bad)
+    bad = lower_cap.replace('unit = "mg/d"', 'unit = "mg/kg"')
+    write_overlay(tmp_path, {"drugs/diltiazem.toml": bad})
     with pytest.raises(TableError) as info:
         load_catalog(tmp_path, use_env=False)
     problem = info.value.problems[0]

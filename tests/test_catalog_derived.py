@@ -14,6 +14,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,30 +30,11 @@ from calcidose.catalog.tablefiles import content_hash
 from calcidose.engine import dosing, rules
 from calcidose.errors import TableError
 
-#: An institution's lower daily cap for weight-based oral diltiazem (the shipped cap is 480).
-LOWER_CAP = """
-id = "diltiazem"
-[[regimens]]
-id = "oral-weight-based"
-[[regimens.caps]]
-kind = "policy"
-per = "day"
-max = { value = 360, unit = "mg/d" }
-sources = ["calcidose-policy"]
-note = "institution cap (test overlay)"
-"""
-
 PEOPLE: dict[str, dict[str, Any]] = {
     "man-100kg": {"weight": "100 kg", "age": "50 years", "sex": "male"},
     "woman-60kg": {"weight": "60 kg", "age": "40 years", "sex": "female", "pregnant": False},
     "child-20kg": {"weight": "20 kg", "height": "115 cm", "age": "6 years", "sex": "female"},
 }
-
-
-def overlay(root: Path) -> Path:
-    (root / "drugs").mkdir(parents=True)
-    (root / "drugs" / "diltiazem.toml").write_text(LOWER_CAP, encoding="utf-8")
-    return root
 
 
 def outputs(catalog: Catalog) -> dict[str, str]:
@@ -82,17 +64,20 @@ def shipped_files(root: Path) -> dict[str, bytes]:
 
 
 def test_a_loaded_catalog_names_its_tables_and_their_content_hash(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    lower_cap: str,
+    lower_cap_overlay: Callable[[Path], Path],
 ) -> None:
     shipped = Path(str(default_tables()))
-    site = overlay(tmp_path / "site")
+    site = lower_cap_overlay(tmp_path / "site")
     monkeypatch.chdir(tmp_path)
     catalog = load_catalog("site", use_env=False)  # a relative path: kept absolute in the ref
     assert catalog.ref == TablesRef(
         (str(shipped), str(site)),
         (
             content_hash(shipped_files(shipped)),
-            content_hash({"drugs/diltiazem.toml": LOWER_CAP.encode()}),
+            content_hash({"drugs/diltiazem.toml": lower_cap.encode()}),
         ),
     )
     assert catalog.origin == ("tables", "site")  # the names in messages stay as given
@@ -118,9 +103,9 @@ def test_two_catalogs_never_share_what_they_derive() -> None:
     "configuration; this test is about pickling a catalog, not the mutated modules",
 )
 def test_a_pickled_catalog_is_loaded_again_in_another_process_with_the_same_outputs(
-    tmp_path: Path,
+    tmp_path: Path, lower_cap_overlay: Callable[[Path], Path]
 ) -> None:
-    catalog = load_catalog(overlay(tmp_path / "site"), use_env=False)
+    catalog = load_catalog(lower_cap_overlay(tmp_path / "site"), use_env=False)
     sent = tmp_path / "catalog.pickle"
     sent.write_bytes(pickle.dumps(catalog))
     script = (
@@ -162,17 +147,17 @@ def test_a_pickled_catalog_is_loaded_again_in_another_process_with_the_same_outp
 
 
 def test_a_reference_is_loaded_once_per_process_and_refused_when_the_tables_changed(
-    tmp_path: Path,
+    tmp_path: Path, lower_cap: str, lower_cap_overlay: Callable[[Path], Path]
 ) -> None:
-    catalog = load_catalog(overlay(tmp_path / "site"), use_env=False)
+    catalog = load_catalog(lower_cap_overlay(tmp_path / "site"), use_env=False)
     assert catalog.ref is not None
     again = load_ref(catalog.ref)
     assert again is not catalog and load_ref(catalog.ref) is again
     assert outputs(again) == outputs(catalog)
-    other = overlay(tmp_path / "other")
+    other = lower_cap_overlay(tmp_path / "other")
     sent = load_catalog(other, use_env=False).ref
     assert sent is not None
-    changed = LOWER_CAP.replace("360", "300")  # the tables changed after the catalog was sent
+    changed = lower_cap.replace("360", "300")  # the tables changed after the catalog was sent
     (other / "drugs" / "diltiazem.toml").write_text(changed, encoding="utf-8")
     with pytest.raises(TableError) as info:
         load_ref(sent)

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -190,12 +190,10 @@ def test_fuzz_patient_from_dict(data: dict[str, Any]) -> None:
     text=st.one_of(NEAR_MISS, mutated_quantities()),
 )
 def test_fuzz_cli_patient_options(
-    option: str, text: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    option: str, text: str, capsys: pytest.CaptureFixture[str], cli_reads: Callable[[Any], None]
 ) -> None:
-    import calcidose.catalog
-
     assume("\x00" not in text)
-    monkeypatch.setattr(calcidose.catalog, "get_catalog", lambda: REF)
+    cli_reads(REF)
     try:
         code = main(["dose", "refdrug", f"{option}={text}"])
     except SystemExit as exit_:

@@ -3,9 +3,9 @@ name, version and content hash, in JSON (dose plan, order check), text and CDS H
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tomllib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import jsonschema
@@ -39,24 +39,24 @@ note = "Ward 9: at most 300 mg/day."
 """
 
 
-def _overlay(tmp_path: Path, version: str | None) -> tuple[Path, dict[str, bytes]]:
-    site = tmp_path / "ward-9"
-    (site / "drugs").mkdir(parents=True)
-    files = {"sources.toml": SOURCES.encode(), "drugs/diltiazem.toml": DILTIAZEM.encode()}
-    if version is not None:
-        files["meta.toml"] = f'tables_version = "{version}"\n'.encode()
-    for rel, content in files.items():
-        (site / rel).write_bytes(content)
-    return site, files
+#: ``write(site, {relative path: text})`` -> (site, its content hash by hand) (tests/conftest.py).
+Overlay = Callable[[Path, Mapping[str, str]], tuple[Path, str]]
+#: ``ward_9(root, version)`` -> (the Ward 9 overlay in ``root/ward-9``, its content hash).
+Ward9 = Callable[[Path, str | None], tuple[Path, str]]
 
 
-def _expected_hash(files: dict[str, bytes]) -> str:
-    # the documented recipe, computed here by hand: for each file in path order,
-    # "path NUL length NUL" then the bytes
-    digest = hashlib.sha256()
-    for rel in sorted(files):
-        digest.update(rel.encode() + b"\0" + str(len(files[rel])).encode() + b"\0" + files[rel])
-    return digest.hexdigest()
+@pytest.fixture
+def ward_9(write_overlay: Overlay) -> Ward9:
+    """The Ward 9 overlay (a 300 mg/day cap and its source), with ``meta.toml`` naming the
+    version when there is one."""
+
+    def write(root: Path, version: str | None) -> tuple[Path, str]:
+        files = {"sources.toml": SOURCES, "drugs/diltiazem.toml": DILTIAZEM}
+        if version is not None:
+            files["meta.toml"] = f'tables_version = "{version}"\n'
+        return write_overlay(root / "ward-9", files)
+
+    return write
 
 
 MAN = {"weight": "70 kg", "age": "54 years", "sex": "male"}
@@ -70,13 +70,15 @@ def test_the_shipped_tables_alone_name_their_edition() -> None:
 
 
 @pytest.mark.parametrize("version", ["ward-9-2026.2", None])
-def test_an_overlay_is_named_with_version_and_hash(tmp_path: Path, version: str | None) -> None:
-    site, files = _overlay(tmp_path, version)
+def test_an_overlay_is_named_with_version_and_hash(
+    tmp_path: Path, version: str | None, ward_9: Ward9
+) -> None:
+    site, sha = ward_9(tmp_path, version)
     cat = calcidose.load_tables(site, use_env=False)
     man = calcidose.Patient(**MAN)
     expected = {
         "edition": SHIPPED,
-        "overlays": [{"name": "ward-9", "version": version, "sha256": _expected_hash(files)}],
+        "overlays": [{"name": "ward-9", "version": version, "sha256": sha}],
     }
     plan = calcidose.dose("diltiazem", man, catalog=cat)
     # 100 mg tid = 300 mg/day: at the ward's cap, not above it
@@ -87,13 +89,13 @@ def test_an_overlay_is_named_with_version_and_hash(tmp_path: Path, version: str 
         published = json.loads((ROOT / f"calcidose/schemas/{schema}.schema.json").read_text())
         jsonschema.validate(data, published)
     words = f"overlay ward-9{f' version {version}' if version else ''}"
-    line = f"(shipped {SHIPPED} + {words} sha256 {_expected_hash(files)[:12]})"
+    line = f"(shipped {SHIPPED} + {words} sha256 {sha[:12]})"
     assert line in plan_text(plan, cat)
     assert line in order_text(order, cat)
 
 
-def test_an_edited_overlay_has_another_hash(tmp_path: Path) -> None:
-    site, _ = _overlay(tmp_path, "v1")
+def test_an_edited_overlay_has_another_hash(tmp_path: Path, ward_9: Ward9) -> None:
+    site, _ = ward_9(tmp_path, "v1")
     before = calcidose.load_tables(site, use_env=False).overlays[0].sha256
     path = site / "drugs" / "diltiazem.toml"
     path.write_text(path.read_text("utf-8").replace("300", "301"), "utf-8")
@@ -101,8 +103,8 @@ def test_an_edited_overlay_has_another_hash(tmp_path: Path) -> None:
     assert before != after
 
 
-def test_two_overlays_in_order(tmp_path: Path) -> None:
-    first, _ = _overlay(tmp_path / "a", "one")
+def test_two_overlays_in_order(tmp_path: Path, ward_9: Ward9) -> None:
+    first, _ = ward_9(tmp_path / "a", "one")
     second = tmp_path / "later"
     second.mkdir()
     (second / "meta.toml").write_text('tables_version = "two"\n', "utf-8")
@@ -113,11 +115,11 @@ def test_two_overlays_in_order(tmp_path: Path) -> None:
     )
 
 
-def test_cds_hooks_card_names_the_overlay(tmp_path: Path) -> None:
+def test_cds_hooks_card_names_the_overlay(tmp_path: Path, ward_9: Ward9) -> None:
     pytest.importorskip("fastapi")
     from calcidose.service.cards import _source
 
-    site, files = _overlay(tmp_path, "ward-9-2026.2")
+    site, sha = ward_9(tmp_path, "ward-9-2026.2")
     cat = calcidose.load_tables(site, use_env=False)
     label = _source(cat, "https://x.example")["label"]
-    assert f"overlay ward-9 version ward-9-2026.2 sha256 {_expected_hash(files)[:12]}" in label
+    assert f"overlay ward-9 version ward-9-2026.2 sha256 {sha[:12]}" in label

@@ -4,14 +4,15 @@ metadata), in the sidecar ``OUTPUT.provenance.json``."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
+import pytest
 from batch_rows import orders_batch
 
 import calcidose
@@ -29,26 +30,32 @@ checked = "The committee's minute: colchicine at most 1.2 mg/day."
 """
 VERSION = "unit-4-2026.10"
 ROWS = [
-    {"order_id": "a", "drug": "colchicine", "dose_value": 0.6, "dose_unit": "mg",
-     "frequency": "bid", "weight_kg": 80.0, "age_years": 61.0, "sex": "male"},
-    {"order_id": "b", "drug": "no-such-drug", "dose_value": 1.0, "dose_unit": "mg",
-     "frequency": "daily"},
+    {
+        "order_id": "a",
+        "drug": "colchicine",
+        "dose_value": 0.6,
+        "dose_unit": "mg",
+        "frequency": "bid",
+        "weight_kg": 80.0,
+        "age_years": 61.0,
+        "sex": "male",
+    },
+    {
+        "order_id": "b",
+        "drug": "no-such-drug",
+        "dose_value": 1.0,
+        "dose_unit": "mg",
+        "frequency": "daily",
+    },
 ]
 
 
-def _overlay(tmp_path: Path) -> tuple[Path, str]:
-    site = tmp_path / "unit-4"
-    site.mkdir()
-    files = {"sources.toml": SOURCES.encode(),
-             "meta.toml": f'tables_version = "{VERSION}"\n'.encode()}
-    for rel, content in files.items():
-        (site / rel).write_bytes(content)
-    # the documented content hash, by hand: for each file in path order,
-    # "path NUL length NUL" then the bytes
-    digest = hashlib.sha256()
-    for rel in sorted(files):
-        digest.update(rel.encode() + b"\0" + str(len(files[rel])).encode() + b"\0" + files[rel])
-    return site, digest.hexdigest()
+@pytest.fixture
+def unit_4(tmp_path: Path, write_overlay: Callable[..., tuple[Path, str]]) -> tuple[Path, str]:
+    """The Unit 4 overlay (its source and its version) in ``tmp_path/unit-4``, with its content
+    hash worked out by hand (tests/conftest.py)."""
+    meta = f'tables_version = "{VERSION}"\n'
+    return write_overlay(tmp_path / "unit-4", {"sources.toml": SOURCES, "meta.toml": meta})
 
 
 def _source(tmp_path: Path) -> Path:
@@ -57,8 +64,10 @@ def _source(tmp_path: Path) -> Path:
     return path
 
 
-def test_parquet_metadata_names_edition_and_overlay(tmp_path: Path) -> None:
-    site, sha = _overlay(tmp_path)
+def test_parquet_metadata_names_edition_and_overlay(
+    tmp_path: Path, unit_4: tuple[Path, str]
+) -> None:
+    site, sha = unit_4
     catalog = calcidose.load_tables(site, use_env=False)
     out = tmp_path / "audit.parquet"
     run_audit(_source(tmp_path), out, catalog=catalog)
@@ -78,8 +87,10 @@ def test_shipped_tables_alone_name_no_overlay(tmp_path: Path) -> None:
     assert json.loads(meta[b"calcidose.provenance"]) == {"edition": SHIPPED, "overlays": []}
 
 
-def test_csv_output_has_the_provenance_in_a_sidecar(tmp_path: Path) -> None:
-    site, sha = _overlay(tmp_path)
+def test_csv_output_has_the_provenance_in_a_sidecar(
+    tmp_path: Path, unit_4: tuple[Path, str]
+) -> None:
+    site, sha = unit_4
     catalog = calcidose.load_tables(site, use_env=False)
     out = tmp_path / "audit.csv"
     run_audit(_source(tmp_path), out, catalog=catalog)
