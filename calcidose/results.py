@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
+
+if TYPE_CHECKING:
+    from .catalog.model import OverlayChange
 
 __all__ = [
     "DISCLAIMER",
@@ -21,6 +24,7 @@ __all__ = [
     "SEVERITY_RANK",
     "STATUSES",
     "Administration",
+    "ChangedBy",
     "DosePlan",
     "DoseRange",
     "Finding",
@@ -37,7 +41,7 @@ DISCLAIMER: Final = (
     "calcidose supports, and never replaces, the judgement of the prescriber and pharmacist."
 )
 
-DOSE_PLAN_SCHEMA: Final = "calcidose/dose-plan/2"
+DOSE_PLAN_SCHEMA: Final = "calcidose/dose-plan/3"
 
 Status = Literal["ok", "caution", "major", "contraindicated", "cannot-check", "not-dosable"]
 Severity = Literal["contraindicated", "major", "moderate", "minor", "info", "cannot-check"]
@@ -112,6 +116,33 @@ def _fill(template: str, terms: tuple[tuple[str, float, str], ...]) -> str:
 
 
 @attrs.frozen(slots=True)
+class ChangedBy:
+    """An institution overlay changed the cap, limit or rule a step or finding is about
+    (issue 12 §3): its name, the change's target (as ``calcidose tables diff`` names it) and
+    the sources of its justification (empty for a change that needs none, such as a lower
+    cap; the cap's or rule's own sources are the step's and finding's ``sources``)."""
+
+    overlay: str
+    change: str
+    sources: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, made: OverlayChange | None) -> ChangedBy | None:
+        """From the catalog's record of an overlay's change (None stays None)."""
+        if made is None:
+            return None
+        return cls(made.overlay, made.change.target, made.sources())
+
+    def text(self) -> str:
+        """``overlay st-elsewhere`` (``; justified by a, b`` when it gives sources)."""
+        cited = f"; justified by {', '.join(self.sources)}" if self.sources else ""
+        return f"overlay {self.overlay}{cited}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"overlay": self.overlay, "change": self.change, "sources": list(self.sources)}
+
+
+@attrs.frozen(slots=True)
 class Finding:
     """Something the pharmacist must see: severity first, then what and what to do.
 
@@ -127,6 +158,8 @@ class Finding:
     sources: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     terms: tuple[tuple[str, float, str], ...] = ()
+    #: the overlay that changed the rule or maximum this finding is about (None: the tables)
+    changed_by: ChangedBy | None = None
 
     @property
     def message(self) -> str:
@@ -144,6 +177,8 @@ class Finding:
             out["management"] = self.management
         if self.missing:
             out["missing"] = list(self.missing)
+        if self.changed_by is not None:
+            out["changed_by"] = self.changed_by.to_dict()
         return out
 
 
@@ -162,6 +197,8 @@ class Step:
     value: float | None = None
     unit: str | None = None
     sources: tuple[str, ...] = ()
+    #: the overlay that changed the cap or limit of this step (None: the tables)
+    changed_by: ChangedBy | None = None
 
     def text(self) -> str:
         """The formula with every term written as ISMP text (``139.7 mg/day``)."""
@@ -175,6 +212,7 @@ class Step:
             "text": self.text(),
             "result": quantity_dict(self.value, self.unit) if self.unit else None,
             "sources": list(self.sources),
+            **({"changed_by": self.changed_by.to_dict()} if self.changed_by is not None else {}),
         }
 
 
@@ -337,7 +375,7 @@ class DosePlan:
         return exit_code(self.status)
 
     def to_dict(self) -> dict[str, Any]:
-        """The dose-plan JSON object (schema ``calcidose/dose-plan/2``)."""
+        """The dose-plan JSON object (schema ``calcidose/dose-plan/3``)."""
         return {
             "schema": DOSE_PLAN_SCHEMA,
             "drug": self.drug,

@@ -407,7 +407,7 @@ def test_micrograms_and_pint() -> None:
 
 def test_json_shape() -> None:
     d = check("alendronate", "70 mg", "daily", seventy()).to_dict()
-    assert d["schema"] == "calcidose/order-check/2"
+    assert d["schema"] == "calcidose/order-check/3"
     for key in ("drug", "regimen", "verdict", "ordered", "expected", "findings", "trace"):
         assert key in d
     assert d["ordered"] == {

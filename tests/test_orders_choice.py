@@ -850,7 +850,7 @@ def test_json_of_a_checked_order() -> None:
     del d["findings"], d["trace"]
     # 150 mg once daily = 150 mg/day: within 100 to 200 mg/day, under the 300 mg/day label cap
     assert d == {
-        "schema": "calcidose/order-check/2",
+        "schema": "calcidose/order-check/3",
         "drug": "testdrug",
         "drug_name": "testdrug",
         "regimen": "daily",
@@ -887,6 +887,7 @@ def test_json_of_a_checked_order() -> None:
                 "exceeded": False,
                 "sources": ["ref-label", "ref-paper"],
                 "note": "label maximum",
+                "changed_by": None,  # no overlay changed it
             }
         ],
         "evidence": "IV",
@@ -926,6 +927,7 @@ def test_json_of_an_order_that_cannot_be_compared() -> None:
             "exceeded": None,
             "sources": ["ref-label", "ref-paper"],
             "note": "",
+            "changed_by": None,
         }
     ]
 

@@ -32,7 +32,7 @@ from .model import Catalog, Change, Justification, OverlayChange
 if TYPE_CHECKING:
     from . import _Layer
 
-__all__ = ["load_pair", "overlay_changes", "shown_value"]
+__all__ = ["change_of", "load_pair", "overlay_changes", "prepare_changes", "shown_value"]
 
 
 def shown_value(value: Any) -> str:
@@ -233,3 +233,26 @@ def load_pair(paths: Sequence[str]) -> tuple[Catalog, Catalog, str, tuple[str, .
     if problems or new is None:
         raise TableError(problems or [TableProblem(overlays[-1], "", "", "not loaded")])
     return base, new, base_name, overlays
+
+
+def _by_target(catalog: Catalog) -> dict[str, OverlayChange]:
+    return {made.change.target: made for made in catalog.changes}
+
+
+def prepare_changes(catalog: Catalog) -> None:
+    """Build what :func:`change_of` reads (for a caller about to hold a lock of its own)."""
+    if catalog.changes:
+        catalog.derived(_by_target)
+
+
+def change_of(catalog: Catalog, target: str) -> OverlayChange | None:
+    """The last overlay change of ``catalog`` whose target is ``target`` or lies under it
+    (``drugs.colchicine.rules.colchicine-diltiazem`` finds its severity's change)."""
+    if not catalog.changes:
+        return None
+    found = catalog.derived(_by_target)
+    exact = found.get(target)
+    if exact is not None:
+        return exact
+    prefix = target + "."
+    return next((m for m in reversed(catalog.changes) if m.change.target.startswith(prefix)), None)

@@ -25,7 +25,7 @@ from typing import Final
 import attrs
 
 from ..catalog.model import Drug, Rule
-from ..results import Finding
+from ..results import ChangedBy, Finding
 
 __all__ = ["RESPECTED_SEVERITY", "Limit", "is_limit_rule", "respected_by", "settle"]
 
@@ -43,10 +43,17 @@ _EPS: Final = 1e-9
 class Limit:
     """A maximum in canonical units, where it comes from, and its sources."""
 
-    __slots__ = ("kind", "note", "per", "sources", "unit", "value")
+    __slots__ = ("changed_by", "kind", "note", "per", "sources", "unit", "value")
 
     def __init__(
-        self, kind: str, per: str, value: float, unit: str, sources: tuple[str, ...], note: str
+        self,
+        kind: str,
+        per: str,
+        value: float,
+        unit: str,
+        sources: tuple[str, ...],
+        note: str,
+        changed_by: ChangedBy | None = None,
     ) -> None:
         self.kind = kind
         self.per = per
@@ -54,6 +61,7 @@ class Limit:
         self.unit = unit  # the UCUM code the table wrote
         self.sources = sources
         self.note = note
+        self.changed_by = changed_by  # the overlay that changed it (None: the tables)
 
 
 def is_limit_rule(rule: Rule) -> bool:

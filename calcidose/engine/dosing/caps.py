@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Final
 
 from ... import units
+from ...catalog.diff import cap_target
 from ...catalog.model import Cap, Catalog, Drug, Regimen
+from ...catalog.overlays import change_of
 from ...results import (
+    ChangedBy,
     Finding,
     Step,
 )
@@ -38,13 +41,23 @@ def cap_limits(
     unscaled: list[Cap] = []
     drug_caps = drug.caps if drug is not None else ()
     limits.extend(_fixed_limit(c) for c in drug_caps if c.max.unit not in _PER_KG_CAP)
-    for cap in (*regimen.caps, *drug_caps):
+    changed = _changed_caps(catalog, drug, regimen)
+    if changed:  # an overlay changed some of these caps: their limits say so
+        fixed = [c for c in (*regimen.caps, *drug_caps) if c.max.unit not in _PER_KG_CAP]
+        limits = [
+            _fixed_limit(cap, changed[n]) if n in changed else lim
+            for n, (lim, cap) in enumerate(zip(limits, fixed, strict=True))
+        ]
+    drug_scope = f"drugs.{drug.id}" if drug is not None else ""
+    scoped = [(f"{drug_scope}.regimens.{regimen.id}", c) for c in regimen.caps]
+    for scope, cap in [*scoped, *((drug_scope, c) for c in drug_caps)]:
         scaled = _PER_KG_CAP.get(cap.max.unit)
         if scaled is None:  # fixed: compiled (the regimen's) or added above (the drug's)
             continue
         if weight_kg is None:
             unscaled.append(cap)
             continue
+        by = _cap_changed_by(catalog, drug, scope, cap)
         value = _canonical(cap.max.value, cap.max.unit) * weight_kg
         shown = value / units.UCUM[scaled].factor
         steps.append(
@@ -57,10 +70,41 @@ def cap_limits(
                     ("cap", shown, scaled),
                 ),
                 sources=cap.sources,
+                changed_by=by,
             )
         )
-        limits.append(Limit(cap.kind, cap.per, value, scaled, cap.sources, cap.note))
+        limits.append(Limit(cap.kind, cap.per, value, scaled, cap.sources, cap.note, by))
     return limits, steps, unscaled
+
+
+def _changed_caps(catalog: Catalog, drug: Drug | None, regimen: Regimen) -> dict[int, ChangedBy]:
+    """Position in (regimen caps, drug caps) with a fixed unit -> the overlay that changed
+    the bound that cap belongs to (:func:`calcidose.catalog.diff.cap_target`)."""
+    if not catalog.changes or drug is None or catalog.drugs.get(drug.id) is not drug:
+        return {}
+    scopes = [f"drugs.{drug.id}.regimens.{regimen.id}"] * len(regimen.caps)
+    scopes += [f"drugs.{drug.id}"] * len(drug.caps)
+    out: dict[int, ChangedBy] = {}
+    fixed = 0
+    for scope, cap in zip(scopes, (*regimen.caps, *drug.caps), strict=True):
+        if cap.max.unit in _PER_KG_CAP:
+            continue
+        by = ChangedBy.of(change_of(catalog, cap_target(scope, cap)))
+        if by is not None:
+            out[fixed] = by
+        fixed += 1
+    return out
+
+
+def _cap_changed_by(catalog: Catalog, drug: Drug | None, scope: str, cap: Cap) -> ChangedBy | None:
+    if not catalog.changes or drug is None or catalog.drugs.get(drug.id) is not drug:
+        return None
+    return ChangedBy.of(change_of(catalog, cap_target(scope, cap)))
+
+
+def _by_text(by: ChangedBy | None) -> str:
+    """', changed by overlay NAME' for a step's label, or ''."""
+    return f", changed by {by.text()}" if by is not None else ""
 
 
 def _note(note: str) -> str:
@@ -92,10 +136,11 @@ def _strictest(
     for lim in relevant:
         steps.append(
             Step(
-                f"cap ({lim.kind})",
+                f"cap ({lim.kind}{_by_text(lim.changed_by)})",
                 "at most {cap}" + (f": {lim.note}" if lim.note else ""),
                 (("cap", lim.value / units.UCUM[out_code].factor, out_code),),
                 sources=lim.sources,
+                changed_by=lim.changed_by,
             )
         )
     best = min(relevant, key=lambda lim: lim.value)

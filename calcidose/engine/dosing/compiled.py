@@ -12,6 +12,7 @@ from typing import Final
 from ... import frequency as freq_mod
 from ... import units
 from ...catalog.model import Cap, Catalog, Product, Regimen
+from ...results import ChangedBy
 from ..limits import Limit
 
 #: Per-kg cap units -> the unit of the cap once multiplied by the body weight.
@@ -132,7 +133,7 @@ def _limits(regimen: Regimen) -> list[Limit]:
     return [_fixed_limit(cap) for cap in regimen.caps if cap.max.unit not in _PER_KG_CAP]
 
 
-def _fixed_limit(cap: Cap) -> Limit:
+def _fixed_limit(cap: Cap, changed_by: ChangedBy | None = None) -> Limit:
     return Limit(
         cap.kind,
         cap.per,
@@ -140,6 +141,7 @@ def _fixed_limit(cap: Cap) -> Limit:
         cap.max.unit,
         cap.sources,
         cap.note,
+        changed_by,
     )
 
 

@@ -14,10 +14,22 @@ def _per_text(per: str) -> str:
     return "" if per in ("day", "week") else f" per {per}"
 
 
-def _kind_text(kind: str) -> str:
+def _kind_text(kind: str, changed: bool = False) -> str:
+    """How a finding names a maximum: an overlay's policy cap is not calcidose's policy."""
     if kind.startswith("rule "):
         return f"interaction/renal ({kind[5:]})"
-    return {"policy": "calcidose policy", "regimen": "reported"}.get(kind, kind)  # label: as is
+    policy = "policy" if changed else "calcidose policy"
+    return {"policy": policy, "regimen": "reported"}.get(kind, kind)  # label: as is
+
+
+def _by_label(lim: Limit) -> str:
+    by = lim.changed_by
+    return f", changed by {by.text()}" if by is not None else ""
+
+
+def _by_message(lim: Limit) -> str:
+    by = lim.changed_by
+    return f", set by {by.text()}" if by is not None else ""
 
 
 def _maximum(lim: Limit, ordered: float | None) -> tuple[Maximum, Step, Finding | None]:
@@ -34,21 +46,24 @@ def _maximum(lim: Limit, ordered: float | None) -> tuple[Maximum, Step, Finding 
         lim.note,
         None if ordered is None else ordered / factor,
         exceeded,
+        lim.changed_by,
     )
     if ordered is None:
         step = Step(
-            f"maximum ({lim.kind})",
+            f"maximum ({lim.kind}{_by_label(lim)})",
             f"at most {{max}}{_per_text(lim.per)}: the order cannot be put per {lim.per}",
             (("max", m.value, lim.unit),),
             sources=lim.sources,
+            changed_by=lim.changed_by,
         )
         return m, step, None
     sign = ">" if exceeded else "<="
     step = Step(
-        f"maximum ({lim.kind})",
+        f"maximum ({lim.kind}{_by_label(lim)})",
         f"ordered {{ordered}} {sign} {{max}}{_per_text(lim.per)}",
         (("ordered", ordered / factor, lim.unit), ("max", m.value, lim.unit)),
         sources=lim.sources,
+        changed_by=lim.changed_by,
     )
     if not exceeded:
         return m, step, None
@@ -56,10 +71,12 @@ def _maximum(lim: Limit, ordered: float | None) -> tuple[Maximum, Step, Finding 
         "major",
         "order-exceeds-maximum" if m.hard else "order-above-reported-maximum",
         f"the order gives {units.format_amount(ordered / factor, lim.unit)}"
-        f"{_per_text(lim.per)}, above the {_kind_text(lim.kind)} maximum of "
-        f"{units.format_amount(m.value, lim.unit)}" + (f" ({lim.note})" if lim.note else ""),
+        f"{_per_text(lim.per)}, above the {_kind_text(lim.kind, lim.changed_by is not None)} "
+        f"maximum of {units.format_amount(m.value, lim.unit)}{_by_message(lim)}"
+        + (f" ({lim.note})" if lim.note else ""),
         "Do not give as written; at most "
         f"{units.format_amount(m.value, lim.unit)}{_per_text(lim.per)}.",
         lim.sources,
+        changed_by=lim.changed_by,
     )
     return m, step, finding

@@ -10,6 +10,7 @@ import attrs
 
 from ... import units
 from ...results import (
+    ChangedBy,
     Finding,
     Status,
     Step,
@@ -18,7 +19,7 @@ from ...results import (
 )
 from .verdicts import Verdict, order_exit_code
 
-ORDER_CHECK_SCHEMA: Final = "calcidose/order-check/2"
+ORDER_CHECK_SCHEMA: Final = "calcidose/order-check/3"
 
 # --- results -----------------------------------------------------------------------------------
 
@@ -42,6 +43,8 @@ class Maximum:
     note: str
     ordered: float | None
     exceeded: bool | None
+    #: the overlay that changed this maximum (None: the tables as shipped)
+    changed_by: ChangedBy | None = None
 
     @property
     def hard(self) -> bool:
@@ -58,6 +61,7 @@ class Maximum:
             "exceeded": self.exceeded,
             "sources": list(self.sources),
             "note": self.note,
+            "changed_by": self.changed_by.to_dict() if self.changed_by is not None else None,
         }
 
 
@@ -160,7 +164,7 @@ class OrderCheck:
         return f"{units.format_quantity(value, code)} {self.frequency_text}{route}"
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object (schema ``calcidose/order-check/2``, docs/checking.md)."""
+        """The JSON object (schema ``calcidose/order-check/3``, docs/checking.md)."""
 
         def q(pair: tuple[float, str] | None) -> dict[str, Any] | None:
             return None if pair is None else quantity_dict(pair[0], pair[1])

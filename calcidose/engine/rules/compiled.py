@@ -7,8 +7,9 @@ import threading
 from collections.abc import Mapping
 
 from ...catalog.model import Catalog, Drug, Regimen, Rule
+from ...catalog.overlays import change_of, prepare_changes
 from ...catalog.vocabulary import names_of
-from ...results import Finding
+from ...results import ChangedBy, Finding
 from .context import missing_text
 from .predicates import _compile, _Flags
 from .rule_limits import _PER_KG, _Limits, _q
@@ -22,6 +23,7 @@ class _CompiledRule:
         "_cannot",
         "_static",
         "_triggered",
+        "changed_by",
         "drug_name",
         "names",
         "per_kg",
@@ -31,9 +33,16 @@ class _CompiledRule:
         "uses_order",
     )
 
-    def __init__(self, rule: Rule, drug: Drug, catalog_names: Mapping[str, str] | None) -> None:
+    def __init__(
+        self,
+        rule: Rule,
+        drug: Drug,
+        catalog_names: Mapping[str, str] | None,
+        changed_by: ChangedBy | None = None,
+    ) -> None:
         flags = _Flags()
         self.rule = rule
+        self.changed_by = changed_by  # the overlay that changed the rule (None: the tables)
         self.drug_name = drug.name
         self.test = _compile(rule.when, flags)
         self.uses_order = flags.order
@@ -44,7 +53,7 @@ class _CompiledRule:
         self.per_kg = any(a.max.unit in _PER_KG for a in rule.adjust)
         self._by_weight: dict[float, _Limits] = {}
         # per-kg limits depend on the patient's weight: built per weight by limits_for
-        self._static = None if self.per_kg else _Limits(rule, drug.name, None)
+        self._static = None if self.per_kg else _Limits(rule, drug.name, None, changed_by)
 
     def limits_for(self, weight: float | None) -> _Limits | None:
         """The limits for this body weight; None when they are per kg and weight is missing."""
@@ -56,7 +65,9 @@ class _CompiledRule:
         if found is None:
             if len(self._by_weight) > 256:
                 self._by_weight.clear()
-            found = self._by_weight[weight] = _Limits(self.rule, self.drug_name, weight)
+            found = self._by_weight[weight] = _Limits(
+                self.rule, self.drug_name, weight, self.changed_by
+            )
         return found
 
     def _separation(self, names: str) -> str:
@@ -86,7 +97,16 @@ class _CompiledRule:
             text = rule.message + limits.text + self._separation(names)
             if ids and rule.separate is None:
                 text += f" (patient takes: {names})"
-            found = Finding(rule.severity, rule.id, text, rule.management, rule.sources)
+            if self.changed_by is not None:
+                text += f" (rule changed by {self.changed_by.text()})"
+            found = Finding(
+                rule.severity,
+                rule.id,
+                text,
+                rule.management,
+                rule.sources,
+                changed_by=self.changed_by,
+            )
             if not self.per_kg:  # per-kg limits differ by patient: not cached
                 if len(self._triggered) > 256:
                     self._triggered.clear()
@@ -107,6 +127,7 @@ class _CompiledRule:
                 f"Give {needed}, then check again. Until then: {rule.management}",
                 rule.sources,
                 tuple(sorted(key)),
+                changed_by=self.changed_by,
             )
             self._cannot[key] = found
         return found
@@ -133,22 +154,32 @@ class _Compiled:
         key = regimen.id if regimen is not None else None
         if catalog.drugs.get(drug.id) is not drug:
             # a drug this catalog does not hold (a caller's own): compiled for this call only
-            return _select(_compile_rules(names_of(catalog), drug), key)
+            return _select(_compile_rules(names_of(catalog), drug, None), key)
         per_drug = self._rules.get(drug.id)
         found = per_drug.get(key) if per_drug is not None else None
         if found is None:
             names = names_of(catalog)  # before the lock: only this lock is held below
+            prepare_changes(catalog)
             with self._lock:
                 per_drug = self._rules.setdefault(drug.id, {})
                 all_rules = per_drug.get("\0all")
                 if all_rules is None:
-                    all_rules = per_drug["\0all"] = _compile_rules(names, drug)
+                    all_rules = per_drug["\0all"] = _compile_rules(names, drug, catalog)
                 found = per_drug.setdefault(key, _select(all_rules, key))
         return found
 
 
-def _compile_rules(names: Mapping[str, str], drug: Drug) -> tuple[_CompiledRule, ...]:
-    return tuple(_CompiledRule(rule, drug, names) for rule in drug.rules)
+def _compile_rules(
+    names: Mapping[str, str], drug: Drug, catalog: Catalog | None
+) -> tuple[_CompiledRule, ...]:
+    """The rules of ``drug``; those an overlay of ``catalog`` changed say which."""
+
+    def changed(rule: Rule) -> ChangedBy | None:
+        if catalog is None or not catalog.changes:
+            return None
+        return ChangedBy.of(change_of(catalog, f"drugs.{drug.id}.rules.{rule.id}"))
+
+    return tuple(_CompiledRule(rule, drug, names, changed(rule)) for rule in drug.rules)
 
 
 def _select(all_rules: tuple[_CompiledRule, ...], key: str | None) -> tuple[_CompiledRule, ...]:

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from ... import units
 from ...catalog.model import Rule
-from ...results import Finding, Step
+from ...results import ChangedBy, Finding, Step
 from ..limits import Limit
 
 # --- compiled rules ----------------------------------------------------------------------------
@@ -32,7 +32,13 @@ class _Limits:
 
     __slots__ = ("conflicts", "limits", "steps", "text")
 
-    def __init__(self, rule: Rule, drug_name: str, weight: float | None) -> None:
+    def __init__(
+        self,
+        rule: Rule,
+        drug_name: str,
+        weight: float | None,
+        changed_by: ChangedBy | None = None,
+    ) -> None:
         limits: list[Limit] = []
         conflicts: list[Finding] = []
         steps: list[Step] = []
@@ -68,7 +74,9 @@ class _Limits:
         for per, entries in by_per.items():
             entries.sort(key=lambda e: e[0])
             value, code, shown, best = entries[0]
-            limits.append(Limit(f"rule {rule.id}", per, value, code, best.sources, best.note))
+            limits.append(
+                Limit(f"rule {rule.id}", per, value, code, best.sources, best.note, changed_by)
+            )
             texts.append(f"at most {shown} ({', '.join(best.sources)})")
             if len({e[0] for e in entries}) > 1:
                 listing = "; ".join(f"{e[2]} ({', '.join(e[3].sources)})" for e in entries)
