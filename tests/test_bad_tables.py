@@ -497,6 +497,33 @@ SEMANTIC: list[tuple[str, Catalog, list[TableProblem]]] = [
         ],
     ),
     (
+        "product cap without sources",
+        regimen(
+            products=(
+                attrs.evolve(
+                    _ref_regimen.products[0], caps=(attrs.evolve(_label_cap, sources=()),)
+                ),
+            )
+        ),
+        [P(f"{REG}.products[0].caps[0].sources", "needs at least one source")],
+    ),
+    (
+        "product cap per day in weeks",
+        regimen(
+            products=(
+                attrs.evolve(
+                    _ref_regimen.products[0], caps=(attrs.evolve(_label_cap, max=q(480, "mg/wk")),)
+                ),
+            )
+        ),
+        [
+            P(
+                f"{REG}.products[0].caps[0].max.unit",
+                "unit 'mg/wk' is a amount/week; this field needs amount/day or amount/weight/day",
+            )
+        ],
+    ),
+    (
         "product with neither",
         regimen(products=(Product("tablet", sources=SOURCES),)),
         [P(f"{REG}.products[0]", "a product needs strengths or a concentration")],

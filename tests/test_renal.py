@@ -331,6 +331,13 @@ def check_equivalence(catalog: Catalog) -> int:
     }
     checked = 0
     for drug, rule in renal_rules(catalog):
+        # a treatment condition (implied_by_crcl false: haemodialysis) named by the rule itself
+        # ("below 10 or on haemodialysis") is decided by the rule, not by its implied band
+        named = {
+            i
+            for k, i in _witnesses(rule.when, catalog)
+            if k == "condition" and not catalog.conditions[i].implied_by_crcl
+        }
         varies = False
         for ctx in _contexts(catalog, rule):
             by_x: dict[float, list[tuple[str, str, str]]] = {}
@@ -341,6 +348,8 @@ def check_equivalence(catalog: Catalog) -> int:
                 by_x[x] = given
             varies = varies or len({tuple(v) for v in by_x.values()}) > 1
             for cond, high in renal_conditions.items():
+                if cond in named:  # the rule decides this condition itself (e.g. "x or on
+                    continue  # haemodialysis"): the context that lists it checks that answer
                 inside = {tuple(v) for x, v in by_x.items() if x < high}
                 conds = [*ctx.get("conditions", []), cond]
                 p = Patient(**KNOWN, medications=ctx["medications"], conditions=conds)

@@ -178,6 +178,22 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         C(medications=["lovastatin"]),
         C(medications=["simvastatin"]),
     ),
+    # ceftriaxone, UK Rocephin SmPC: severe reaction to another beta-lactam [S]; "creatinine
+    # clearance < 10 ml/min": 10 itself is outside the band
+    "ceftriaxone-severe-beta-lactam-allergy": (
+        "ceftriaxone",
+        None,
+        "contraindicated",
+        C(conditions=["severe-beta-lactam-allergy"]),
+        C(conditions=["cephalosporin-allergy"]),
+    ),
+    "ceftriaxone-renal-below-10": (
+        "ceftriaxone",
+        None,
+        "major",
+        C(crcl="9 mL/min"),
+        C(crcl="10 mL/min"),
+    ),
     # --- minocycline (age < 8 [S, 8 by default P], pregnancy [S], retinoids [S])
     "minocycline-age-under-8": (
         "minocycline",

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from .. import frequency, units
 from ..errors import TableProblem
-from .model import EVIDENCE_GRADES, Catalog, Drug, Regimen, Rule, TQuantity
+from .model import EVIDENCE_GRADES, Cap, Catalog, Drug, Regimen, Rule, TQuantity
 
 __all__ = [
     "CALCINOSIS_TYPES",
@@ -277,9 +277,12 @@ class _Checker:
         for n, rule in enumerate(drug.rules):
             self.rule(rule, f"$.rules[{n}]", seen)
         for n, cap in enumerate(drug.caps):
-            cfield = f"$.caps[{n}]"
-            self.sources(cap.sources, f"{cfield}.sources", required=True)
-            self.quantity(cap.max, f"{cfield}.max", _cap_dimensions(cap.per))
+            self.cap(cap, f"$.caps[{n}]")
+
+    def cap(self, cap: Cap, field: str) -> float | None:
+        """A cap's sources (required) and its ``max`` in a dimension its ``per`` allows."""
+        self.sources(cap.sources, f"{field}.sources", required=True)
+        return self.quantity(cap.max, f"{field}.max", _cap_dimensions(cap.per))
 
     def regimen(self, regimen: Regimen, field: str) -> None:
         self.sources(regimen.sources, f"{field}.sources", required=regimen.dosable)
@@ -319,9 +322,7 @@ class _Checker:
                 self.dose(regimen, field, freq_ids)
         else:
             for n, cap in enumerate(regimen.caps):
-                cfield = f"{field}.caps[{n}]"
-                self.sources(cap.sources, f"{cfield}.sources", required=True)
-                self.quantity(cap.max, f"{cfield}.max", _cap_dimensions(cap.per))
+                self.cap(cap, f"{field}.caps[{n}]")
             if not (regimen.not_dosable_reason or "").strip():
                 self.fail(f"{field}.not_dosable_reason", "a not-dosable regimen must say why")
             if regimen.dose is not None:
@@ -345,6 +346,8 @@ class _Checker:
                 )
             if not product.strengths and product.concentration is None:
                 self.fail(pfield, "a product needs strengths or a concentration")
+            for m, cap in enumerate(product.caps):
+                self.cap(cap, f"{pfield}.caps[{m}]")
         if regimen.course is not None:
             course = regimen.course
             cfield = f"{field}.course"
@@ -392,8 +395,7 @@ class _Checker:
             self.fail(f"{field}.frequencies", f"a {dose.basis} regimen needs its frequencies")
         for n, cap in enumerate(regimen.caps):
             cfield = f"{field}.caps[{n}]"
-            self.sources(cap.sources, f"{cfield}.sources", required=True)
-            value = self.quantity(cap.max, f"{cfield}.max", _cap_dimensions(cap.per))
+            value = self.cap(cap, cfield)
             if value is not None and units.UCUM[cap.max.unit].dimension.startswith("amount/wei"):
                 value = None  # a per-kg cap: compared with the range only once scaled
             if cap.per == "week" and dose.basis != "per-week":
