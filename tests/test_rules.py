@@ -194,6 +194,22 @@ CASES: dict[str, tuple[str, str | None, str, dict[str, Any], dict[str, Any] | No
         C(crcl="9 mL/min"),
         C(crcl="10 mL/min"),
     ),
+    # rituximab, UK MabThera SmPC 4.3 (non-oncology): active severe infection [S]; NYHA IV
+    # heart failure [S], read from the III-IV condition as a major review [P]
+    "rituximab-serious-infection": (
+        "rituximab",
+        None,
+        "contraindicated",
+        C(conditions=["active-tuberculosis"]),
+        C(conditions=["hbsag-positive"]),
+    ),
+    "rituximab-severe-heart-failure": (
+        "rituximab",
+        None,
+        "major",
+        C(conditions=["heart-failure-nyha-3-4"]),
+        C(conditions=["lv-failure-pulmonary-congestion"]),
+    ),
     # --- minocycline (age < 8 [S, 8 by default P], pregnancy [S], retinoids [S])
     "minocycline-age-under-8": (
         "minocycline",
