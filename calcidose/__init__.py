@@ -14,7 +14,6 @@ tables until they are used)::
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from .errors import (
     CalcidoseError,
@@ -33,7 +32,10 @@ from .errors import (
     UnknownRegimenError,
 )
 
+TYPE_CHECKING = False  # typing is not imported at run time: calcidose --help does without it
 if TYPE_CHECKING:
+    from typing import Any
+
     import pint
 
     from .catalog import get_catalog, load_catalog

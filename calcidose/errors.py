@@ -27,7 +27,6 @@ The CLI turns any :class:`CalcidoseError` into a one-line message and exit code 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
 __all__ = [
     "CalcidoseError",
@@ -111,13 +110,26 @@ class MeasureError(CalcidoseError, ValueError):
     """A patient measure asked outside the domain its formula was published for."""
 
 
-class TableProblem(NamedTuple):
+TYPE_CHECKING = False  # typing is not imported at run time: calcidose --help does without it
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Where(NamedTuple):
+        file: str
+        entry: str
+        field: str
+        message: str
+
+else:
+    from collections import namedtuple
+
+    _Where = namedtuple("TableProblem", ("file", "entry", "field", "message"))
+
+
+class TableProblem(_Where):
     """One problem found in the tables: where (file, entry, field) and what."""
 
-    file: str
-    entry: str
-    field: str
-    message: str
+    __slots__ = ()
 
     def __str__(self) -> str:
         where = ":".join(part for part in (self.file, self.entry, self.field) if part)

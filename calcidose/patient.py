@@ -69,6 +69,41 @@ def _measure(value: object, kind: units.Kind) -> float | None:
     return magnitude
 
 
+class _QuantityText:
+    """pint's display of a quantity the patient was given (``154 pound``), written the first
+    time it is read, then kept: writing it costs pint more than reading the quantity, and the
+    trace needs it for some doses only (the dosing weight).
+
+    What is kept is a snapshot, the quantity's class, magnitude (a single real number, so
+    immutable) and :class:`pint.Unit`: converting the caller's quantity in place afterwards
+    (``q.ito("kg")``) does not change the text. The text is in the registry's display format
+    of the time it is first read. A pickled patient carries the text itself."""
+
+    __slots__ = ("_parts", "_text")
+
+    def __init__(self, quantity: Any) -> None:
+        self._parts: tuple[Any, Any, Any] = (
+            type(quantity),
+            quantity.magnitude,
+            quantity.units,
+        )
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            cls, magnitude, unit = self._parts
+            self._text = str(cls(magnitude, unit))
+        return self._text
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return (str, (str(self),))
+
+
+def _given_text(value: object) -> str | _QuantityText:
+    """The text of a value that was read: a string as it is, a pint quantity when needed."""
+    return str(value) if isinstance(value, str) else _QuantityText(value)
+
+
 def _flag(value: object, name: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
@@ -125,7 +160,7 @@ class Patient:
       shown in the trace (:mod:`calcidose.engine.renal`).
 
     Canonical magnitudes are kept in ``weight_kg``, ``height_cm``, ``age_years``,
-    ``scr_mg_dl`` and ``crcl_ml_min``; ``inputs`` keeps each value as it was given.
+    ``scr_mg_dl`` and ``crcl_ml_min``; ``inputs`` gives each value as it was given.
     """
 
     weight_kg: float | None
@@ -140,7 +175,7 @@ class Patient:
     medications: tuple[str, ...]
     labs: tuple[tuple[str, str], ...]
     crcl_weight: str | None
-    inputs: tuple[tuple[str, str], ...] = attrs.field(eq=False, repr=False)
+    _given: tuple[tuple[str, str | _QuantityText], ...] = attrs.field(eq=False, repr=False)
 
     def __init__(
         self,
@@ -174,14 +209,17 @@ class Patient:
         weight_kg, height_cm = _measure(weight, "weight"), _measure(height, "height")
         if weight_kg is not None and height_cm is not None:
             measures.check_build(weight_kg, height_cm)
-        inputs = tuple((k, str(v)) for k, v in given.items() if v is not None)
+        age_years, scr_mg_dl = _measure(age, "age"), _measure(scr, "scr")
+        crcl_ml_min = _measure(crcl, "crcl")
+        # every value given has been read (a quantity of an accepted unit): its text is kept
+        inputs = tuple((k, _given_text(v)) for k, v in given.items() if v is not None)
         self.__attrs_init__(
             weight_kg,
             height_cm,
-            _measure(age, "age"),
+            age_years,
             checked_sex,
-            _measure(scr, "scr"),
-            _measure(crcl, "crcl"),
+            scr_mg_dl,
+            crcl_ml_min,
             pregnant,
             lactating,
             _ids(conditions, "conditions"),
@@ -221,11 +259,16 @@ class Patient:
         """Creatinine clearance as given (mL/min), or None."""
         return self._quantity(self.crcl_ml_min, "mL/min")
 
+    @property
+    def inputs(self) -> tuple[tuple[str, str], ...]:
+        """Each quantity given, by name, as it was given (a pint quantity as pint shows it)."""
+        return tuple((key, str(text)) for key, text in self._given)
+
     def given(self, name: str) -> str | None:
         """The value of ``name`` exactly as it was given (for the trace), or None."""
-        for key, text in self.inputs:
+        for key, text in self._given:
             if key == name:
-                return text
+                return str(text)
         return None
 
     def lab(self, name: str) -> str | None:

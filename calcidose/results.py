@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
@@ -108,11 +109,20 @@ def _clean(value: float) -> float | int:
 def _fill(template: str, terms: tuple[tuple[str, float, str], ...]) -> str:
     """The template with its terms written as the views write amounts: in the dispensing unit
     (from 1,000 mg on in grams, to the milligram), measures to their precision."""
-    from .units import format_amount
-
     if not terms:
         return template
-    return template.format(**{n: format_amount(v, u, places=_PLACES.get(u)) for n, v, u in terms})
+    return template.format(**{n: amount_text(v, u, _PLACES.get(u)) for n, v, u in terms})
+
+
+@lru_cache(maxsize=4096, typed=True)
+def amount_text(value: float, unit: str, places: int | None = None) -> str:
+    """:func:`calcidose.units.format_amount`, remembered: the text of an amount depends on
+    nothing but the amount, its unit and its places, and the same amounts (a cap, a strength,
+    a rate, a rounding step) come back in plan after plan. ``typed``: 1 and 1.0, or a Decimal,
+    are kept apart; at most 4,096 texts are kept (the least recently used go first)."""
+    from .units import format_amount
+
+    return format_amount(value, unit, places=places)
 
 
 @attrs.frozen(slots=True)

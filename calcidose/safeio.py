@@ -11,15 +11,17 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 import stat
 import sys
-from typing import Any, BinaryIO, Final
 
 from .errors import InputError
+
+TYPE_CHECKING = False  # typing is not imported at run time: calcidose --help does without it
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, Final
 
 __all__ = [
     "MAX_ECHO",
@@ -137,6 +139,8 @@ def loads_strict(text: str | bytes, what: str = "JSON") -> Any:
 
     Raises :class:`DuplicateKeyError` naming the key, or :class:`~calcidose.errors.InputError`
     for text that is not JSON (``what`` names the input in the message)."""
+    import json  # here: the CLI writes every line through this module, and --help reads no JSON
+
     try:
         return json.loads(
             text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_finite_float

@@ -1029,3 +1029,21 @@ def test_vocabulary_problems_use_the_file_they_come_from() -> None:
             "ref-inhibitor",
         )
     ]
+
+
+def test_a_table_problem_is_a_named_tuple() -> None:
+    # where and what, as a tuple with names: equal by value, shown with its fields, pickled
+    import pickle
+
+    from calcidose.errors import TableProblem
+
+    problem = TableProblem("drugs/x.toml", "x", "regimens[0]", "no dose")
+    assert problem == ("drugs/x.toml", "x", "regimens[0]", "no dose")
+    assert (problem.file, problem.entry, problem.field) == ("drugs/x.toml", "x", "regimens[0]")
+    assert str(problem) == "drugs/x.toml:x:regimens[0]: no dose"
+    assert repr(problem) == (
+        "TableProblem(file='drugs/x.toml', entry='x', field='regimens[0]', message='no dose')"
+    )
+    copy = pickle.loads(pickle.dumps(problem))
+    assert copy == problem and type(copy) is TableProblem
+    assert problem._replace(message="other").message == "other"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,91 @@ def test_console_script_no_traceback_and_help_without_pint() -> None:
     start = time.perf_counter()
     subprocess.run([exe, "--help"], check=True, capture_output=True, timeout=60)
     assert time.perf_counter() - start < 30  # a hang guard, not a speed test (see benchmarks/)
+
+
+def _subcommand(parser: object, name: str) -> Any:
+    import argparse
+
+    assert isinstance(parser, argparse.ArgumentParser)
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices[name]
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["--help"], ""),
+        (["--version"], ""),
+        (["dose", "diltiazem", "--weight", "70kg"], "dose"),
+        (["check", "diltiazem", "90", "mg", "tid"], "check"),
+        (["show", "diltiazem"], "show"),
+        (["tables", "validate", "x"], "tables"),
+        (["drugs", "--format", "json"], "drugs"),
+    ],
+)
+def test_the_parser_builds_only_the_command_run(argv: list[str], command: str) -> None:
+    # the command is the first word that is not an option; every other command is listed
+    # with its help but not built, and what is built reads and prints as the whole parser
+    import argparse
+
+    from calcidose.cli.parser import build_parser, command_of
+
+    assert command_of(argv) == command
+    whole, lazy = build_parser(), build_parser(only={command})
+    assert lazy.format_help() == whole.format_help()
+    listed = ("dose", "check", "options", "drugs", "show", "conditions", "serve", "audit")
+    for name in (*listed, "tables", "completion"):
+        assert f"    {name}" in lazy.format_help()  # listed, as 'calcidose --help' shows it
+    if command:
+        built = _subcommand(lazy, command)
+        assert built.format_help() == _subcommand(whole, command).format_help()
+        assert vars(lazy.parse_args(argv)) == vars(whole.parse_args(argv))
+        other = _subcommand(lazy, "serve" if command != "serve" else "dose")
+        assert not isinstance(other, argparse.ArgumentParser)  # listed, not built
+
+
+def test_a_name_that_is_no_command_builds_every_command() -> None:
+    from calcidose.cli.parser import build_parser
+
+    lazy = build_parser(only={"dosage"})
+    assert "--weight" in _subcommand(lazy, "dose").format_help()
+    assert "--weight" in _subcommand(lazy, "options").format_help()
+
+
+@pytest.mark.parametrize("columns", ["57", "0", "-3", "wide", None])
+def test_help_width_is_the_one_shutil_gives(
+    monkeypatch: pytest.MonkeyPatch, columns: str | None
+) -> None:
+    # the help is wrapped to the width argparse would ask shutil for, without importing it
+    import shutil
+
+    from calcidose.cli.parser import _columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setenv("LINES", "40")
+    assert _columns() == shutil.get_terminal_size().columns
+    if columns == "57":
+        assert _columns() == 57
+
+
+def test_help_imports_neither_the_engine_nor_shutil_json_or_typing() -> None:
+    # what --help loads is what it costs: argparse and the parser, nothing a command needs
+    code = (
+        "import sys\n"
+        "from calcidose.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('shutil', 'json', 'typing', 'attrs', 'calcidose.catalog', 'calcidose.engine')\n"
+        "print(','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COV")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stderr.strip() == ""
+    assert done.stdout.startswith("usage: calcidose")

@@ -80,3 +80,35 @@ def test_weight_and_height_together_must_be_plausible() -> None:
     with pytest.raises(ImplausibleValueError, match="body mass index"):
         Patient(weight="7 kg", height="170 cm")
     assert Patient(weight="7 kg", height="65 cm").weight_kg == 7  # 16.6 kg/m2, an infant
+
+
+def test_a_pint_quantity_is_given_as_pint_writes_it() -> None:
+    # the trace's text of a pint quantity is pint's default display (magnitude, then the unit's
+    # long name), written when first read, from the quantity as it was when given
+    import pickle
+
+    from calcidose import ureg
+
+    weight, age = ureg.Quantity(154, "lb"), ureg.Quantity(54, "year")
+    p = Patient(weight=weight, height="170 cm", age=age)
+    weight.ito("kg")  # the caller's quantity converted in place afterwards: not what was given
+    copy = pickle.loads(pickle.dumps(p))  # pickled before its text was ever read
+    assert p.given("weight") == "154 pound"
+    assert p.given("weight") == "154 pound"  # read again: the same text
+    assert p.given("scr") is None
+    assert p.inputs == (("weight", "154 pound"), ("height", "170 cm"), ("age", "54 year"))
+    assert copy.inputs == p.inputs
+    assert copy.weight_kg == pytest.approx(69.85322498)  # 154 x 0.45359237
+
+
+def test_a_pint_quantity_is_written_when_first_read() -> None:
+    # the text is written when the trace first needs it, in the registry's display format of
+    # that time: a registry switched to short symbols ("~") after the patient was built gives
+    # "154 lb"; written at construction it would be "154 pound"
+    import pint
+
+    registry = pint.UnitRegistry()
+    p = Patient(weight=registry.Quantity(154, "lb"))
+    registry.formatter.default_format = "~"
+    assert p.given("weight") == "154 lb"
+    assert p.weight_kg == pytest.approx(69.85322498)  # 154 x 0.45359237

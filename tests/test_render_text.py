@@ -149,3 +149,19 @@ def test_an_age_near_a_limit_keeps_the_deciding_precision(age: str, shown: str) 
     if age.startswith("17"):
         (f,) = [f for f in forced.findings if f.code == "population-mismatch"]
         assert f.message.endswith(f"this patient is {shown} old")
+
+
+def test_amount_texts_are_remembered_apart_by_type_and_bounded() -> None:
+    # the text of an amount is remembered, never another amount's: 1,500 mg is written in
+    # grams to the milligram (1.5 g), 2 and 2.0 mg both as "2 mg", and at most 4,096 are kept
+    from decimal import Decimal
+
+    from calcidose.results import amount_text
+
+    assert amount_text(1500.0, "mg") == "1.5 g"
+    assert amount_text(1500.0, "mg") == "1.5 g"
+    assert amount_text(2, "mg") == amount_text(2.0, "mg") == "2 mg"
+    assert amount_text(Decimal("0.25"), "mg") == "0.25 mg"
+    assert amount_text(69.85322498, "kg", 3) == "69.853 kg"  # 154 lb, three decimals
+    assert amount_text(69.85322498, "kg") == "69.9 kg"  # one decimal from 1 (ISMP)
+    assert amount_text.cache_info().maxsize == 4096

@@ -18,14 +18,17 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, Final
 
 from .audit import cmd_audit
 from .clinical import cmd_check, cmd_dose, cmd_options
 from .completion import cmd_completion
-from .parser import build_parser
+from .parser import build_parser, command_of
 from .serve import cmd_serve
 from .tables import cmd_conditions, cmd_diff, cmd_drugs, cmd_show, cmd_validate
+
+TYPE_CHECKING = False  # typing is not imported at run time: calcidose --help does without it
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 __all__ = ["HANDLERS", "build_parser", "main"]
 
@@ -123,8 +126,9 @@ def _warn_lost(why: str) -> None:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only={command_of(words)})
+    args = parser.parse_args(words)
     handler = HANDLERS[args.handler]
     from ..errors import CalcidoseError
     from ..safeio import escape_text

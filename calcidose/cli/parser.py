@@ -7,11 +7,15 @@ Only argparse is imported here; each subcommand names its handler (``handler``, 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Collection, Sequence
 
-__all__ = ["build_parser", "format_option", "patient_options"]
+TYPE_CHECKING = False  # typing is not imported at run time: calcidose --help does without it
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
+__all__ = ["build_parser", "command_of", "format_option", "patient_options"]
 
 
 class _Once(argparse.Action):
@@ -41,8 +45,43 @@ class _Once(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size().columns`` gives it (which argparse
+    asks for): ``$COLUMNS`` when it is a positive number, else the width of the terminal on
+    standard output, else 80. Read here, so --help does not import shutil (and with it the
+    bz2, lzma and zlib modules), which took a sixth of its time."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return size.columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, given the width as argparse would compute it (two columns
+    less than the terminal's), without shutil."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
         # every plain single-valued option of every (sub)parser and group refuses conflicts
         self.register("action", None, _Once)
@@ -205,8 +244,50 @@ def _tables_parser(sub: Any) -> None:
     d.set_defaults(handler="diff")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also used by the docs and the tests)."""
+class _Listed:
+    """The parser of a command that is not run: it stands in for an ``ArgumentParser`` (which
+    costs more to make than the rest of ``--help``) and takes every call (``add_argument``,
+    ``set_defaults``, ...) without building anything. It is never asked to parse: the command
+    that is run is always built."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
+
+
+class _Outline:
+    """The subcommands' action while a command that is not run is added: the command is
+    listed with its help, exactly as ``calcidose --help`` shows it (its name among the
+    choices, its line of help), and neither its parser nor its options are built."""
+
+    def __init__(self, sub: Any) -> None:
+        self._sub = sub
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        listed = {"help": kwargs["help"]} if "help" in kwargs else {}
+        real, self._sub._parser_class = self._sub._parser_class, _Listed
+        try:
+            return self._sub.add_parser(name, **listed)
+        finally:
+            self._sub._parser_class = real
+
+
+def command_of(argv: Sequence[str]) -> str:
+    """The subcommand ``argv`` names: its first word that is not an option (the top level has
+    no option that takes a value), or "" when there is none (``--help``, ``--version``)."""
+    return next((arg for arg in argv if not arg.startswith("-")), "")
+
+
+def build_parser(only: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser (also used by the docs and the tests).
+
+    ``only``: the commands whose options are built (the one to be run); every other command
+    is listed, with its help, but not built ("" builds none: ``--help``). None (the default)
+    builds them all; so does a name that is not a command (an error, which lists them all)."""
+    if only is not None and not set(only) - {""} <= _COMMANDS:
+        only = None
     parser = _Parser(
         prog="calcidose",
         description="Sourced, unit-aware dose arithmetic and safety checks for the treatments "
@@ -217,17 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    for add in (
-        _dose_parser,
-        _check_parser,
-        _options_parser,
-        _catalog_parsers,
-        _serve_parser,
-        _audit_parser,
-        _tables_parser,
-        _completion_parser,
-    ):
-        add(sub)
+    for names, add in _ADDERS:
+        add(sub if only is None or names & set(only) else _Outline(sub))
     return parser
 
 
@@ -335,3 +407,17 @@ def _completion_parser(sub: Any) -> None:
     )
     p.add_argument("shell", choices=("bash", "zsh"))
     p.set_defaults(handler="completion")
+
+
+#: Each function that adds commands, with the names of the commands it adds (in order).
+_ADDERS: tuple[tuple[frozenset[str], Any], ...] = (
+    (frozenset({"dose"}), _dose_parser),
+    (frozenset({"check"}), _check_parser),
+    (frozenset({"options"}), _options_parser),
+    (frozenset({"drugs", "show", "conditions"}), _catalog_parsers),
+    (frozenset({"serve"}), _serve_parser),
+    (frozenset({"audit"}), _audit_parser),
+    (frozenset({"tables"}), _tables_parser),
+    (frozenset({"completion"}), _completion_parser),
+)
+_COMMANDS: frozenset[str] = frozenset().union(*(names for names, _ in _ADDERS))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: calcidose --help does without it
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["cmd_serve", "serve_settings"]
 

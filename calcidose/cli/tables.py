@@ -4,7 +4,10 @@ catalog's commands."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: calcidose --help does without it
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["cmd_conditions", "cmd_diff", "cmd_drugs", "cmd_show", "cmd_validate"]
 

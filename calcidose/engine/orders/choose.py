@@ -11,6 +11,7 @@ from ...patient import Patient
 from ...results import (
     Finding,
     Step,
+    amount_text,
 )
 from ..dosing import require_regimen
 from ..regimens import age_fit, frequency_fit, population_labels, populations_differ
@@ -19,7 +20,7 @@ from ..regimens import age_fit, frequency_fit, population_labels, populations_di
 
 
 def _population_text(age: float | None) -> str:
-    return "age not given" if age is None else f"age {units.format_quantity(age, 'a')}"
+    return "age not given" if age is None else f"age {amount_text(age, 'a')}"
 
 
 def _describe(regimen: Regimen, freq: Frequency, age: float | None) -> str:
@@ -78,10 +79,9 @@ def _choose(
             )
             return None, findings, steps
 
-    def score(r: Regimen) -> tuple[bool, int, bool]:
-        return (age_fit(r, age) is not False, frequency_fit(r, freq), r.dosable)
-
-    best = max(score(r) for r in pool)
+    # each regimen scored once (the best score, then the regimens that have it)
+    scores = [(age_fit(r, age) is not False, frequency_fit(r, freq), r.dosable) for r in pool]
+    best = max(scores)
     if not best[0]:
         labels = population_labels(pool)
         findings.append(
@@ -95,7 +95,7 @@ def _choose(
             )
         )
         return None, findings, steps
-    tied = [r for r in pool if score(r) == best]
+    tied = [r for r, s in zip(pool, scores, strict=True) if s == best]
     if age is None and populations_differ(tied):
         labels = population_labels(tied)
         findings.append(

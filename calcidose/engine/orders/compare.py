@@ -8,7 +8,7 @@ from typing import Any
 from ... import units
 from ...catalog.model import Catalog, Drug, Regimen
 from ...frequency import by_id
-from ...results import DosePlan, Finding, Step
+from ...results import DosePlan, Finding, Step, amount_text
 from ..dosing import cap_limits, product_limits
 from ..limits import Limit
 from .course import _course_days_finding, _daily_share, _whole_course
@@ -209,7 +209,7 @@ class _Comparison:
         else:
             result = "within"
         # equal ends are one value ("2 g/day", never "2 g/day to 2 g/day"), as in every view
-        same = units.format_amount(low / factor, unit) == units.format_amount(high / factor, unit)
+        same = amount_text(low / factor, unit) == amount_text(high / factor, unit)
         span = "{high}" if same else "{low} to {high}"
         steps.append(
             Step(
@@ -229,7 +229,7 @@ class _Comparison:
                 Finding(
                     "moderate",
                     f"order-{result}-range",
-                    f"the order gives {units.format_amount(ordered / factor, unit)}, {result} "
+                    f"the order gives {amount_text(ordered / factor, unit)}, {result} "
                     f"the range for this patient ({_range_text(low / factor, high / factor, unit)}"
                     f", from the {origin})",
                     "Check the intended dose with the prescriber.",
@@ -245,5 +245,5 @@ class _Comparison:
 
 def _range_text(low: float, high: float, unit: str) -> str:
     if math.isclose(low, high):
-        return units.format_amount(low, unit)
-    return f"{units.format_amount(low, unit)} to {units.format_amount(high, unit)}"
+        return amount_text(low, unit)
+    return f"{amount_text(low, unit)} to {amount_text(high, unit)}"
