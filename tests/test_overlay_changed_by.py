@@ -71,8 +71,10 @@ def schema(name: str) -> Any:
 def test_an_overlay_cap_is_named_as_the_overlay_s_in_the_order_check(tmp_path: Path) -> None:
     site = overlay(tmp_path / "st-elsewhere")
     catalog = load_catalog(site, use_env=False)
+    # 390 mg once daily (extended-release capsule): 130 mg tid would also exceed the
+    # immediate-release tablets' own 360 mg/day label maximum (a product cap, issue 10)
     result = calcidose.check(
-        "diltiazem", "130 mg", "tid", calcidose.Patient(**MAN), catalog=catalog
+        "diltiazem", "390 mg", "daily", calcidose.Patient(**MAN), catalog=catalog
     )
     data = result.to_dict()
     jsonschema.validate(data, schema("order-check"))
