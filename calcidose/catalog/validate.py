@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from .. import frequency, units
 from ..errors import TableProblem
-from .model import EVIDENCE_GRADES, Cap, Catalog, Drug, Regimen, Rule, TQuantity
+from .model import EVIDENCE_GRADES, Cap, Catalog, Course, Drug, Product, Regimen, Rule, TQuantity
 
 __all__ = [
     "CALCINOSIS_TYPES",
@@ -285,6 +285,8 @@ class _Checker:
         return self.quantity(cap.max, f"{field}.max", _cap_dimensions(cap.per))
 
     def regimen(self, regimen: Regimen, field: str) -> None:
+        """One regimen: sources, grade, types, population, frequencies, dose or its absence,
+        products and course, checked in that order (the order of the problems reported)."""
         self.sources(regimen.sources, f"{field}.sources", required=regimen.dosable)
         if regimen.evidence not in EVIDENCE_GRADES:
             self.fail(
@@ -294,6 +296,19 @@ class _Checker:
         for n, kind in enumerate(regimen.calcinosis_types):
             if kind not in CALCINOSIS_TYPES:
                 self.fail(f"{field}.calcinosis_types[{n}]", f"unknown calcinosis type {kind!r}")
+        self.population(regimen, field)
+        freq_ids = self.frequencies(regimen, field)
+        if regimen.dosable:
+            self.dosable(regimen, field, freq_ids)
+        else:
+            self.not_dosable(regimen, field)
+        for n, product in enumerate(regimen.products):
+            self.product(product, f"{field}.products[{n}]", freq_ids)
+        if regimen.course is not None:
+            self.course(regimen.course, f"{field}.course")
+
+    def population(self, regimen: Regimen, field: str) -> None:
+        """The population's ages are times, min_age below max_age."""
         pop = regimen.population
         low = (
             self.quantity(pop.min_age, f"{field}.population.min_age", "time")
@@ -307,61 +322,71 @@ class _Checker:
         )
         if low is not None and high is not None and low >= high:
             self.fail(f"{field}.population", "min_age must be below max_age")
+
+    def frequencies(self, regimen: Regimen, field: str) -> set[str]:
+        """The regimen's frequency ids that exist (each unknown one reported)."""
         freq_ids = set()
         for n, freq in enumerate(regimen.frequencies):
             try:
                 freq_ids.add(frequency.by_id(freq).id)
             except ValueError as exc:
                 self.fail(f"{field}.frequencies[{n}]", str(exc))
-        if regimen.dosable:
-            if regimen.not_dosable_reason:
-                self.fail(f"{field}.not_dosable_reason", "a dosable regimen has no such reason")
-            if regimen.dose is None:
-                self.fail(f"{field}.dose", "a dosable regimen needs a dose range")
-            else:
-                self.dose(regimen, field, freq_ids)
+        return freq_ids
+
+    def dosable(self, regimen: Regimen, field: str, freq_ids: set[str]) -> None:
+        """A dosable regimen has a dose range and no not-dosable reason."""
+        if regimen.not_dosable_reason:
+            self.fail(f"{field}.not_dosable_reason", "a dosable regimen has no such reason")
+        if regimen.dose is None:
+            self.fail(f"{field}.dose", "a dosable regimen needs a dose range")
         else:
-            for n, cap in enumerate(regimen.caps):
-                self.cap(cap, f"{field}.caps[{n}]")
-            if not (regimen.not_dosable_reason or "").strip():
-                self.fail(f"{field}.not_dosable_reason", "a not-dosable regimen must say why")
-            if regimen.dose is not None:
-                self.fail(f"{field}.dose", "a not-dosable regimen must not carry a dose range")
-        for n, product in enumerate(regimen.products):
-            pfield = f"{field}.products[{n}]"
-            self.sources(product.sources, f"{pfield}.sources", required=True)
-            for m, freq in enumerate(product.frequencies):
-                if freq not in freq_ids:
-                    self.fail(
-                        f"{pfield}.frequencies[{m}]",
-                        f"{freq!r} is not one of the regimen's frequencies",
-                    )
-            for m, strength in enumerate(product.strengths):
-                self.quantity(strength, f"{pfield}.strengths[{m}]", frozenset({"amount", "volume"}))
-            if product.concentration is not None:
-                self.quantity(
-                    product.concentration,
-                    f"{pfield}.concentration",
-                    frozenset({"concentration", "content"}),
+            self.dose(regimen, field, freq_ids)
+
+    def not_dosable(self, regimen: Regimen, field: str) -> None:
+        """A not-dosable regimen says why, carries no range; its caps are still checked."""
+        for n, cap in enumerate(regimen.caps):
+            self.cap(cap, f"{field}.caps[{n}]")
+        if not (regimen.not_dosable_reason or "").strip():
+            self.fail(f"{field}.not_dosable_reason", "a not-dosable regimen must say why")
+        if regimen.dose is not None:
+            self.fail(f"{field}.dose", "a not-dosable regimen must not carry a dose range")
+
+    def product(self, product: Product, pfield: str, freq_ids: set[str]) -> None:
+        """A product: sourced, on the regimen's frequencies, strengths (amount or volume) or a
+        concentration, and its own caps."""
+        self.sources(product.sources, f"{pfield}.sources", required=True)
+        for m, freq in enumerate(product.frequencies):
+            if freq not in freq_ids:
+                self.fail(
+                    f"{pfield}.frequencies[{m}]",
+                    f"{freq!r} is not one of the regimen's frequencies",
                 )
-            if not product.strengths and product.concentration is None:
-                self.fail(pfield, "a product needs strengths or a concentration")
-            for m, cap in enumerate(product.caps):
-                self.cap(cap, f"{pfield}.caps[{m}]")
-        if regimen.course is not None:
-            course = regimen.course
-            cfield = f"{field}.course"
-            for name in ("interval", "repeat_every"):
-                value = getattr(course, name)
-                if value is not None:
-                    self.quantity(value, f"{cfield}.{name}", "time")
-            if course.administrations is not None and course.administrations < 1:
-                self.fail(f"{cfield}.administrations", "must be at least 1")
-            lo, hi = course.min_days, course.max_days
-            if (lo is not None and lo < 1) or (hi is not None and hi < 1):
-                self.fail(cfield, "min_days and max_days must be at least 1")
-            if lo is not None and hi is not None and lo > hi:
-                self.fail(cfield, "min_days must not exceed max_days")
+        for m, strength in enumerate(product.strengths):
+            self.quantity(strength, f"{pfield}.strengths[{m}]", frozenset({"amount", "volume"}))
+        if product.concentration is not None:
+            self.quantity(
+                product.concentration,
+                f"{pfield}.concentration",
+                frozenset({"concentration", "content"}),
+            )
+        if not product.strengths and product.concentration is None:
+            self.fail(pfield, "a product needs strengths or a concentration")
+        for m, cap in enumerate(product.caps):
+            self.cap(cap, f"{pfield}.caps[{m}]")
+
+    def course(self, course: Course, cfield: str) -> None:
+        """A course: intervals are times, at least one administration and one day, min <= max."""
+        for name in ("interval", "repeat_every"):
+            value = getattr(course, name)
+            if value is not None:
+                self.quantity(value, f"{cfield}.{name}", "time")
+        if course.administrations is not None and course.administrations < 1:
+            self.fail(f"{cfield}.administrations", "must be at least 1")
+        lo, hi = course.min_days, course.max_days
+        if (lo is not None and lo < 1) or (hi is not None and hi < 1):
+            self.fail(cfield, "min_days and max_days must be at least 1")
+        if lo is not None and hi is not None and lo > hi:
+            self.fail(cfield, "min_days must not exceed max_days")
 
     def dose(self, regimen: Regimen, field: str, freq_ids: set[str]) -> None:
         dose = regimen.dose

@@ -64,25 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    verifier = Verifier(settings)
-
-    def authenticate(request: Request, endpoint: str) -> None:
-        if settings.no_auth:
-            return
-        verifier.verify(request.headers.get("authorization"), endpoint)
-
-    async def body_of(request: Request) -> bytes | None:
-        """The body, or None when it is larger than MAX_BODY_BYTES (never read past that)."""
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return None
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
+    service = _Service(settings)
 
     @app.get("/cds-services")
     async def services() -> dict[str, Any]:
@@ -94,14 +76,53 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/cds-services/{service_id}")
     async def call(service_id: str, request: Request) -> JSONResponse:
+        return await service.call(service_id, request)
+
+    @app.post("/cds-services/{service_id}/feedback")
+    async def feedback(service_id: str, request: Request) -> JSONResponse:
+        return await service.feedback(service_id, request)
+
+    _include_page(app)
+    return app
+
+
+async def _body_of(request: Request) -> bytes | None:
+    """The body, or None when it is larger than MAX_BODY_BYTES (never read past that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _Service:
+    """The two POST endpoints of one app: a hook call and its feedback, each authenticated
+    (unless ``--no-auth``), size-bounded and answered with JSON (errors as 4xx/500 JSON)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.verifier = Verifier(settings)
+
+    def authenticate(self, request: Request, endpoint: str) -> None:
+        if self.settings.no_auth:
+            return
+        self.verifier.verify(request.headers.get("authorization"), endpoint)
+
+    async def call(self, service_id: str, request: Request) -> JSONResponse:
+        settings = self.settings
         if service_id not in SERVICES:
             return _error(404, f"no CDS service {service_id!r}; see GET /cds-services")
         endpoint = f"{settings.base_url}/cds-services/{service_id}"
         try:
-            await run_in_threadpool(authenticate, request, endpoint)
+            await run_in_threadpool(self.authenticate, request, endpoint)
         except AuthError as exc:
             return _error(401, str(exc))
-        body = await body_of(request)
+        body = await _body_of(request)
         if body is None:
             return _error(413, f"the request is larger than {MAX_BODY_BYTES:,} bytes")
         try:
@@ -116,17 +137,15 @@ def create_app(settings: Settings) -> FastAPI:
             return _error(500, "calcidose failed on this request; the service log has details")
         return JSONResponse({"cards": cards})
 
-    @app.post("/cds-services/{service_id}/feedback")
-    async def feedback(service_id: str, request: Request) -> JSONResponse:
+    async def feedback(self, service_id: str, request: Request) -> JSONResponse:
         if service_id not in SERVICES:
             return _error(404, f"no CDS service {service_id!r}")
+        endpoint = f"{self.settings.base_url}/cds-services/{service_id}/feedback"
         try:
-            await run_in_threadpool(
-                authenticate, request, f"{settings.base_url}/cds-services/{service_id}/feedback"
-            )
+            await run_in_threadpool(self.authenticate, request, endpoint)
         except AuthError as exc:
             return _error(401, str(exc))
-        body = await body_of(request)
+        body = await _body_of(request)
         if body is None:
             return _error(413, f"the feedback is larger than {MAX_BODY_BYTES:,} bytes")
         try:
@@ -139,9 +158,6 @@ def create_app(settings: Settings) -> FastAPI:
         for item in items:
             feedback_log.info("feedback %s %s", service_id, json.dumps(item, sort_keys=True))
         return JSONResponse({})
-
-    _include_page(app)
-    return app
 
 
 def _include_page(app: FastAPI) -> None:
