@@ -179,6 +179,13 @@ def _window_of(catalog: Catalog) -> tuple[float, float] | None:
     )
 
 
+def _outside_window(catalog: Catalog, age: float | None) -> bool:
+    """A known age (years) outside the childbearing-potential window; False when the age is
+    not given or the tables set no window (then nobody is outside it)."""
+    window = _window_of(catalog)
+    return window is not None and age is not None and not window[0] <= age < window[1]
+
+
 def reproductive_state(catalog: Catalog, patient: Patient, key: str) -> tuple[Truth, bool]:
     """Pregnancy (``key="pregnant"``) or lactation (``"lactating"``) as a rule sees it, and
     whether the childbearing-potential window decided it.
@@ -193,11 +200,9 @@ def reproductive_state(catalog: Catalog, patient: Patient, key: str) -> tuple[Tr
         return stated, False
     if patient.sex == "male":
         return False, False
-    window = _window_of(catalog)
-    age = patient.age_years
-    if window is None or age is None or window[0] <= age < window[1]:
-        return None, False
-    return False, True
+    if _outside_window(catalog, patient.age_years):
+        return False, True
+    return None, False
 
 
 _REPRODUCTIVE_MISSING: Final = {"pregnant": "pregnancy status", "lactating": "lactation status"}
@@ -225,14 +230,10 @@ def _childbearing_leaf(ctx: Context) -> Truth:
     sex or age decides the answer and is asked for (``sex``, ``age``).
     """
     patient = ctx.patient
-    if patient.sex == "male":
-        return False
-    window = _window_of(ctx.catalog)
-    age = patient.age_years
-    if window is not None and age is not None and not window[0] <= age < window[1]:
+    if patient.sex == "male" or _outside_window(ctx.catalog, patient.age_years):
         return False
     unknown = False
-    if window is not None and age is None:
+    if ctx.catalog.meta.childbearing_potential is not None and patient.age_years is None:
         ctx.missing.add("age")
         unknown = True
     if patient.sex is None:
